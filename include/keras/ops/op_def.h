@@ -1,0 +1,70 @@
+#pragma once
+/// The op registry's record of one operation: shape/dtype inference, the CPU kernel and the
+/// gradient rule, defined together in the op family's source file (src/ops/*.cpp).
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "keras/core/tensor.h"
+
+namespace keras {
+
+struct TensorSpec {
+  Shape shape;
+  DType dtype = DType::float32;
+};
+
+/// What a kernel sees: raw pointers and shapes, no Tensor objects.
+struct KernelArgs {
+  const void* const* inputs = nullptr;
+  const Shape* input_shapes = nullptr;
+  const DType* input_dtypes = nullptr;
+  int num_inputs = 0;
+  void* output = nullptr;
+  const Shape* output_shape = nullptr;
+  DType output_dtype = DType::float32;
+  const Attrs* attrs = nullptr;
+};
+
+/// What a gradient rule sees. `output` is the forward result (concrete in eager mode,
+/// symbolic while tracing), `grad` the gradient flowing into it.
+struct GradContext {
+  const std::vector<Tensor>& inputs;
+  const Tensor& output;
+  const Tensor& grad;
+  const Attrs& attrs;
+};
+
+/// Validates inputs (throwing typed errors with Keras-style messages), may canonicalize
+/// attrs (e.g. normalize negative axes), and returns the output's shape and dtype.
+using InferFn = TensorSpec (*)(const std::vector<TensorSpec>& inputs, Attrs& attrs);
+using KernelFn = void (*)(const KernelArgs& args);
+/// Returns one gradient per input, shaped like the *output's broadcast view* of that input
+/// or already like the input; the engine sums broadcast gradients back to each input's
+/// shape. An undefined Tensor means "no gradient" (e.g. integer inputs).
+using GradFn = std::vector<Tensor> (*)(const GradContext& ctx);
+
+struct OpDef {
+  std::string name;
+  int num_inputs = -1;  // -1: variadic
+  InferFn infer = nullptr;
+  KernelFn kernel = nullptr;
+  GradFn grad = nullptr;  // nullptr: not differentiable (comparisons, argmax, ...)
+  bool elementwise = false;  // output shape == broadcast of inputs; fusable
+  bool side_effect = false;  // writes into input 0 (assign); scheduled last in a plan
+  bool differentiable() const { return grad != nullptr; }
+};
+
+/// All registered ops, in registration order.
+const std::vector<const OpDef*>& op_registry();
+/// Looks an op up by name; throws KeyError listing nothing but the name.
+const OpDef& find_op(const std::string& name);
+
+/// Runs `op` on `inputs`: eagerly when all inputs are concrete, else records a symbolic node.
+/// Eager results keep their inputs (history) only while a GradientTape records.
+Tensor apply_op(const OpDef& op, std::vector<Tensor> inputs, Attrs attrs = {});
+
+/// Number of live GradientTapes on this thread (maintained by keras::GradientTape).
+int& tape_depth();
+
+}  // namespace keras

@@ -1,0 +1,117 @@
+#pragma once
+// Broadcasting elementwise loops on raw pointers, with their naive reference twins.
+// Shapes are validated by the op's infer function before a kernel runs.
+#include <cstdint>
+#include <vector>
+
+#include "keras/backend/parallel.h"
+#include "keras/core/shape.h"
+
+namespace keras::backend::cpu {
+
+inline constexpr std::int64_t kElementwiseGrain = 1 << 15;
+
+// Strides of `in` viewed in `out`'s rank, 0 along broadcast axes.
+inline std::vector<std::int64_t> broadcast_strides(const Shape& in, const Shape& out) {
+  std::vector<std::int64_t> strides(static_cast<std::size_t>(out.rank()), 0);
+  std::int64_t s = 1;
+  for (int i = in.rank() - 1; i >= 0; --i) {
+    const int o = out.rank() - in.rank() + i;
+    strides[static_cast<std::size_t>(o)] = in.dims()[i] == 1 ? 0 : s;
+    s *= in.dims()[i];
+  }
+  return strides;
+}
+
+// out (broadcast of a and b) = f(a, b). Fast paths: same shape, scalar operand, and the
+// general case as rows of the last axis (bias-add shaped broadcasts stay contiguous).
+template <typename A, typename B, typename R, typename F>
+void broadcast_binary(const A* a, const Shape& as, const B* b, const Shape& bs, R* out, const Shape& os, F f) {
+  const std::int64_t n = os.num_elements();
+  if (n == 0) return;
+  const std::int64_t na = as.num_elements(), nb = bs.num_elements();
+  if (na == n && nb == n) {
+    parallel_for(n, kElementwiseGrain, [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t i = lo; i < hi; ++i) out[i] = f(a[i], b[i]);
+    });
+    return;
+  }
+  if (na == 1 && nb == n) {
+    const A av = a[0];
+    parallel_for(n, kElementwiseGrain, [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t i = lo; i < hi; ++i) out[i] = f(av, b[i]);
+    });
+    return;
+  }
+  if (nb == 1 && na == n) {
+    const B bv = b[0];
+    parallel_for(n, kElementwiseGrain, [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t i = lo; i < hi; ++i) out[i] = f(a[i], bv);
+    });
+    return;
+  }
+  const int rank = os.rank();
+  const auto sa = broadcast_strides(as, os);
+  const auto sb = broadcast_strides(bs, os);
+  const std::int64_t inner = os.dims()[rank - 1];
+  const std::int64_t ia = sa[rank - 1], ib = sb[rank - 1];
+  const std::int64_t rows = n / inner;
+  parallel_for(rows, std::max<std::int64_t>(1, kElementwiseGrain / inner), [&](std::int64_t lo, std::int64_t hi) {
+    std::vector<std::int64_t> index(static_cast<std::size_t>(rank), 0);
+    for (std::int64_t r = lo; r < hi; ++r) {
+      // Unravel the row number into the outer coordinates.
+      std::int64_t rem = r, oa = 0, ob = 0;
+      for (int d = rank - 2; d >= 0; --d) {
+        const std::int64_t c = rem % os.dims()[d];
+        rem /= os.dims()[d];
+        oa += c * sa[d];
+        ob += c * sb[d];
+      }
+      R* o = out + r * inner;
+      const A* pa = a + oa;
+      const B* pb = b + ob;
+      if (ia == 1 && ib == 1)
+        for (std::int64_t j = 0; j < inner; ++j) o[j] = f(pa[j], pb[j]);
+      else if (ia == 1)
+        for (std::int64_t j = 0; j < inner; ++j) o[j] = f(pa[j], pb[0]);
+      else if (ib == 1)
+        for (std::int64_t j = 0; j < inner; ++j) o[j] = f(pa[0], pb[j]);
+      else
+        for (std::int64_t j = 0; j < inner; ++j) o[j] = f(pa[0], pb[0]);
+    }
+  });
+}
+
+// Reference twin: unravel every output index on its own. Slow and obviously right.
+template <typename A, typename B, typename R, typename F>
+void broadcast_binary_reference(const A* a, const Shape& as, const B* b, const Shape& bs, R* out, const Shape& os,
+                                F f) {
+  const std::int64_t n = os.num_elements();
+  const auto sa = broadcast_strides(as, os);
+  const auto sb = broadcast_strides(bs, os);
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::int64_t rem = i, oa = 0, ob = 0;
+    for (int d = os.rank() - 1; d >= 0; --d) {
+      const std::int64_t c = rem % os.dims()[d];
+      rem /= os.dims()[d];
+      oa += c * sa[d];
+      ob += c * sb[d];
+    }
+    out[i] = f(a[oa], b[ob]);
+  }
+}
+
+// out = f(x), same shape.
+template <typename T, typename R, typename F>
+void unary_map(const T* x, R* out, std::int64_t n, F f) {
+  parallel_for(n, kElementwiseGrain, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i) out[i] = f(x[i]);
+  });
+}
+
+template <typename T, typename R, typename F>
+void unary_map_reference(const T* x, R* out, std::int64_t n, F f) {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
+}
+
+}  // namespace keras::backend::cpu

@@ -1,0 +1,8 @@
+#include "families.h"
+#include "op_helpers.h"
+
+namespace keras::ops {
+namespace detail {
+void register_activation_ops(OpList& ops) {}
+}  // namespace detail
+}  // namespace keras::ops
