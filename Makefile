@@ -1,0 +1,73 @@
+# keras.cpp — the README's quick start is `make demo` and `make test`; each target installs
+# missing Debian packages first (scripts/setup.sh, silent when nothing is missing).
+#
+#   make demo        configure (Release, build/), build and run examples/engine_demo
+#   make test        build everything and run the test suite with ctest
+#   make bench       build the benchmarks and compare with PyTorch (bench/run_all.sh)
+#   make sanitize    Debug build with AddressSanitizer + UBSan in build-asan/, run the tests
+#   make install     install headers, libraries and the CMake package (PREFIX=/usr/local)
+#   make setup       only install the missing packages
+#   make clean       remove build/ and build-asan/
+#
+# Variables: BUILD_DIR, ASAN_DIR, JOBS (compile jobs), TEST_JOBS (ctest -j), PREFIX,
+# CMAKE_ARGS (extra -D options for every configure).
+
+BUILD_DIR  ?= build
+ASAN_DIR   ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+TEST_JOBS  ?= 2
+PREFIX     ?= /usr/local
+CMAKE_ARGS ?=
+CMAKE      ?= cmake
+CTEST      ?= ctest
+
+# Options are passed on every configure so that a build dir configured earlier with other
+# settings cannot silently skip the examples or tests. Re-running cmake on a configured
+# tree takes well under a second.
+CONFIGURE = $(CMAKE) -S . --log-level=WARNING -DKERAS_BUILD_TESTS=ON -DKERAS_BUILD_EXAMPLES=ON \
+            -DKERAS_BUILD_BENCH=ON $(CMAKE_ARGS)
+
+SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 \
+                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+.PHONY: all setup setup-bench configure build demo test bench sanitize install clean help
+
+all: build
+
+help:
+	@sed -n '1,14p' Makefile
+
+setup:
+	@scripts/setup.sh
+
+setup-bench:
+	@scripts/setup.sh --bench
+
+configure: setup
+	@$(CONFIGURE) -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
+
+build: configure
+	@$(CMAKE) --build $(BUILD_DIR) -j $(JOBS)
+
+demo: configure
+	@$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target engine_demo
+	@echo "--- $(BUILD_DIR)/examples/engine_demo"
+	@$(BUILD_DIR)/examples/engine_demo
+
+test: build
+	@$(CTEST) --test-dir $(BUILD_DIR) --output-on-failure -j $(TEST_JOBS)
+
+bench: setup-bench configure
+	@$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target keras_benchmarks
+	@BUILD_DIR=$(BUILD_DIR) bench/run_all.sh
+
+sanitize: setup
+	@$(CONFIGURE) -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DKERAS_SANITIZE=ON -DKERAS_BUILD_BENCH=OFF
+	@$(CMAKE) --build $(ASAN_DIR) -j $(JOBS)
+	@$(SANITIZER_ENV) $(CTEST) --test-dir $(ASAN_DIR) --output-on-failure -j $(TEST_JOBS)
+
+install: build
+	@$(CMAKE) --install $(BUILD_DIR) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)
