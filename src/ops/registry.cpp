@@ -41,11 +41,17 @@ Tensor apply_op(const OpDef& op, std::vector<Tensor> inputs, Attrs attrs) {
   std::vector<TensorSpec> specs;
   specs.reserve(inputs.size());
   bool symbolic = false;
+  // While tracing, a variable read is recorded, not folded into a constant: a compiled plan
+  // must see the variable's value at each run. The variable an assignment writes (input 0
+  // of a side-effect op) does not count, so assigning a concrete value (a layer's initial
+  // weights built during a trace) still happens once, now.
+  const bool tracing = TraceScope::current() != nullptr;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].defined())
       throw ValueError("Op '" + op.name + "' received an undefined tensor as input " + std::to_string(i) + ".");
     specs.push_back({inputs[i].shape(), inputs[i].dtype()});
-    symbolic = symbolic || inputs[i].is_symbolic();
+    const bool traced_variable = tracing && inputs[i].node()->kind == NodeKind::variable && !(op.side_effect && i == 0);
+    symbolic = symbolic || inputs[i].is_symbolic() || traced_variable;
   }
   const TensorSpec out = op.infer(specs, attrs);
 
