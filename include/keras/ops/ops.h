@@ -122,6 +122,18 @@ Tensor one_hot(const Tensor& indices, int num_classes, DType dtype = DType::floa
 Tensor broadcast_to(const Tensor& x, const Shape& shape);
 Tensor tile(const Tensor& x, const std::vector<std::int64_t>& repeats);
 
+// ---- internal ops behind gradient rules (differentiable too: gradients of gradients) -----
+/// x with ref's shape (ref's values are not read). Unlike reshape, ref's shape may hold
+/// unknown dims: a compiled plan runs it with ref's concrete shape. Gradient of reshape,
+/// expand_dims and squeeze.
+Tensor reshape_like(const Tensor& x, const Tensor& ref);
+/// Zeros shaped like ref with g written at `start`: the gradient of slice(ref, start, sizes).
+Tensor slice_grad(const Tensor& g, const Tensor& ref, const std::vector<std::int64_t>& start,
+                  const std::vector<std::int64_t>& sizes);
+/// Zeros shaped like ref with g's entries added at `indices` along axis (repeats
+/// accumulate): the gradient of take(ref, indices, axis).
+Tensor take_grad(const Tensor& g, const Tensor& indices, const Tensor& ref, int axis);
+
 // ---- creation ----------------------------------------------------------------------------
 Tensor zeros(const Shape& shape, DType dtype = DType::float32);
 Tensor ones(const Shape& shape, DType dtype = DType::float32);
