@@ -1,0 +1,176 @@
+// Elementwise fusion. A single-consumer chain of same-shaped elementwise ops becomes one
+// step that pushes blocks of kFuseBlock elements through every op of the chain, so the
+// intermediates live in a few KB of scratch instead of round-tripping through memory.
+// Each op still runs its own kernel (on sub-blocks of its operands), so a fused step
+// computes exactly what the unfused ops compute.
+#include <algorithm>
+
+#include "plan_internal.h"
+
+namespace keras::graph_detail {
+namespace {
+
+// Every operand is either the node's own shape (sliced into blocks) or a single element
+// (passed whole to every block); anything else needs the kernel's broadcasting.
+bool operands_fusible(const Node* n) {
+  for (const auto& in : n->inputs) {
+    const Node* operand = storage_node(in.get());
+    if (operand->shape != n->shape && operand->shape.num_elements() != 1) return false;
+  }
+  return true;
+}
+
+bool fusible_op(const Node* n) {
+  if (n->kind != NodeKind::op || n->value || !n->op->elementwise || n->op->side_effect) return false;
+  const std::int64_t count = n->shape.num_elements();
+  return count > 0 && count <= kFuseMaxElements && operands_fusible(n);
+}
+
+struct Collector {
+  const std::unordered_map<const Node*, int>& consumers;
+  const std::unordered_set<const Node*>& outputs;
+  const std::unordered_set<const Node*>& scheduled;
+  const std::unordered_set<const Node*>& absorbed;
+  const Node* root;
+  std::unordered_set<const Node*> in_group;
+  std::vector<const Node*> post_order;
+
+  bool absorbable(const Node* x) const {
+    if (in_group.count(x) || !scheduled.count(x) || absorbed.count(x) || outputs.count(x)) return false;
+    if (static_cast<int>(in_group.size()) >= kFuseMaxMembers) return false;
+    auto c = consumers.find(x);
+    return c != consumers.end() && c->second == 1 && x->shape == root->shape && fusible_op(x);
+  }
+
+  // Post-order: a member's producers come before it, the root last.
+  void collect(const Node* n) {
+    in_group.insert(n);
+    for (const auto& in : n->inputs)
+      if (absorbable(in.get())) collect(in.get());
+    post_order.push_back(n);
+  }
+};
+
+}  // namespace
+
+std::vector<FusedGroup> form_fused_groups(const std::vector<const Node*>& order,
+                                          const std::unordered_map<const Node*, int>& consumers,
+                                          const std::unordered_set<const Node*>& outputs,
+                                          std::unordered_map<const Node*, int>& root_group,
+                                          std::unordered_set<const Node*>& absorbed) {
+  const std::unordered_set<const Node*> scheduled(order.begin(), order.end());
+  std::vector<FusedGroup> groups;
+  // Latest first, so each chain is claimed by its last op.
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const Node* root = *it;
+    if (absorbed.count(root) || !fusible_op(root)) continue;
+    Collector c{consumers, outputs, scheduled, absorbed, root, {}, {}};
+    c.collect(root);
+    if (c.post_order.size() < 2) continue;
+
+    FusedGroup group;
+    std::unordered_map<const Node*, int> member_index;
+    std::vector<int> free_buffers;
+    for (const Node* m : c.post_order) {
+      FusedMember member;
+      member.node = m;
+      member.op = m->op;
+      member.attrs = m->attrs;
+      member.dtype = m->dtype;
+      for (const auto& in : m->inputs) {
+        FusedOperand op;
+        op.node = storage_node(in.get());
+        auto produced = member_index.find(op.node);
+        if (produced != member_index.end()) op.producer = produced->second;
+        op.scalar = op.node->shape != m->shape;
+        op.elem_size = dtype_size(op.node->dtype);
+        member.operands.push_back(op);
+      }
+      if (m != root) {
+        // Allocate before releasing the operands' buffers: a kernel whose output is wider
+        // than its input must not overwrite input it has not read yet.
+        if (free_buffers.empty()) {
+          member.scratch = group.scratch_buffers++;
+        } else {
+          member.scratch = free_buffers.back();
+          free_buffers.pop_back();
+        }
+        absorbed.insert(m);
+      }
+      for (const auto& op : member.operands) {
+        if (op.producer < 0) continue;
+        const int buffer = group.members[static_cast<std::size_t>(op.producer)].scratch;
+        if (std::find(free_buffers.begin(), free_buffers.end(), buffer) == free_buffers.end())
+          free_buffers.push_back(buffer);
+      }
+      member_index[m] = static_cast<int>(group.members.size());
+      group.members.push_back(std::move(member));
+    }
+    group.n = root->shape.num_elements();
+    group.out_elem_size = dtype_size(root->dtype);
+    root_group[root] = static_cast<int>(groups.size());
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
+void prepare_fused_group(FusedGroup& group, const std::unordered_map<const Node*, int>& value_of) {
+  const std::int64_t block = std::min(group.n, kFuseBlock);
+  const std::int64_t rest = group.n % block;
+  group.block_shape = Shape{block};
+  group.tail_shape = Shape{rest == 0 ? block : rest};
+  group.out_value = value_of.at(group.members.back().node);
+  for (FusedMember& m : group.members) {
+    const std::size_t k = m.operands.size();
+    m.ptrs.assign(k, nullptr);
+    m.bases.assign(k, nullptr);
+    m.strides.assign(k, 0);
+    m.dtypes.clear();
+    m.shapes_full.clear();
+    m.shapes_tail.clear();
+    for (std::size_t i = 0; i < k; ++i) {
+      FusedOperand& op = m.operands[i];
+      if (op.producer < 0) op.value = value_of.at(op.node);
+      // Internal operands sit at the start of their scratch buffer for every block.
+      m.strides[i] = (op.producer < 0 && !op.scalar) ? op.elem_size : 0;
+      m.dtypes.push_back(op.node->dtype);
+      m.shapes_full.push_back(op.scalar ? Shape{} : group.block_shape);
+      m.shapes_tail.push_back(op.scalar ? Shape{} : group.tail_shape);
+    }
+    m.args.inputs = m.ptrs.data();
+    m.args.input_shapes = m.shapes_full.data();
+    m.args.input_dtypes = m.dtypes.data();
+    m.args.num_inputs = static_cast<int>(k);
+    m.args.output_shape = &group.block_shape;
+    m.args.output_dtype = m.dtype;
+    m.args.attrs = &m.attrs;
+    m.node = nullptr;  // runs must not reach back into the graph
+  }
+}
+
+void run_fused_group(FusedGroup& group, const void* const* values, unsigned char* scratch) {
+  for (FusedMember& m : group.members)
+    for (std::size_t i = 0; i < m.operands.size(); ++i) {
+      const FusedOperand& op = m.operands[i];
+      m.bases[i] = op.producer >= 0
+                       ? scratch + static_cast<std::size_t>(group.members[static_cast<std::size_t>(op.producer)].scratch) *
+                                       kFuseScratchStride
+                       : static_cast<const unsigned char*>(values[op.value]);
+    }
+  auto* out = static_cast<unsigned char*>(const_cast<void*>(values[group.out_value]));
+  const std::int64_t block = group.block_shape.dims()[0];
+  for (std::int64_t start = 0; start < group.n; start += block) {
+    const bool tail = group.n - start < block;
+    for (FusedMember& m : group.members) {
+      const std::size_t k = m.operands.size();
+      for (std::size_t i = 0; i < k; ++i) m.ptrs[i] = m.bases[i] + static_cast<std::size_t>(start) * m.strides[i];
+      m.args.input_shapes = tail ? m.shapes_tail.data() : m.shapes_full.data();
+      m.args.output_shape = tail ? &group.tail_shape : &group.block_shape;
+      m.args.output = m.scratch >= 0 ? scratch + static_cast<std::size_t>(m.scratch) * kFuseScratchStride
+                                     : out + static_cast<std::size_t>(start) * group.out_elem_size;
+      m.op->kernel(m.args);
+    }
+  }
+}
+
+}  // namespace keras::graph_detail
