@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "keras/graph/autodiff.h"
+#include "keras/graph/function.h"
 #include "keras/ops/ops.h"
 
 using namespace keras;
@@ -299,4 +300,39 @@ TEST(Tile, NumpySemanticsAndGradient) {
   EXPECT_EQ(values(g[0]), expected);
   Tensor s = Tensor::placeholder({-1, 3});
   EXPECT_EQ(gradients(ops::sum(ops::tile(s, {1, 2})), {s})[0].shape(), (Shape{-1, 3}));
+}
+
+// ---- compiled plans ---------------------------------------------------------------------------
+
+// The same computation (and its gradient, which runs reshape_like, slice_grad and take_grad)
+// traced into a Plan gives exactly the eager values, for two batch sizes.
+TEST(ShapeOpsInPlan, ForwardAndGradientMatchEager) {
+  Variable w(iota_f32({3, 4}, 1.0f), "w");
+  const Tensor idx = Tensor::from_vector(std::vector<std::int32_t>{2, 0, 2, 1}, {4});
+  auto forward = [&](const Tensor& x) {                                   // x (B, 6)
+    Tensor h = ops::transpose(ops::reshape(x, {-1, 2, 3}), {0, 2, 1});    // (B, 3, 2)
+    h = ops::concatenate({h, ops::slice(h, {0, 0, 1}, {-1, -1, 1})}, 2);  // (B, 3, 3)
+    h = ops::take(h, idx, 2);                                             // (B, 3, 4)
+    h = ops::multiply(h, ops::tile(ops::expand_dims(w, 0), {1, 1, 1}));
+    Tensor s = ops::stack({ops::squeeze(ops::expand_dims(h, 1), {1}), h}, 1);  // (B, 2, 3, 4)
+    return ops::sum(ops::multiply(s, ops::broadcast_to(ops::arange(0, 4), {2, 3, 4})));
+  };
+  Function compiled([&](const std::vector<Tensor>& in) {
+    Tensor loss = forward(in[0]);
+    auto g = gradients(loss, {in[0], w});
+    return std::vector<Tensor>{loss, g[0], g[1]};
+  });
+  for (std::int64_t batch : {5, 2}) {
+    const Tensor x = iota_f32({batch, 6}, -3.0f);
+    const auto out = compiled({x});
+    Variable xv(x, "x");
+    GradientTape tape;
+    const Tensor loss = forward(xv);
+    const auto g = tape.gradient(loss, {xv, w});
+    const std::vector<Tensor> eager{loss, g[0], g[1]};
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(out[i].shape(), eager[i].shape()) << i;
+      EXPECT_EQ(values(out[i]), values(eager[i])) << "output " << i << " batch " << batch;
+    }
+  }
 }
