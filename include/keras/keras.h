@@ -1,0 +1,23 @@
+#pragma once
+/// keras.cpp umbrella header: the Keras API in C++.
+///
+///   #include <keras/keras.h>
+///   auto inp = keras::Input({75});
+///   auto out = (*keras::layers::make<keras::layers::Dense>(1))(inp);
+///   keras::Model model(inp, out);
+///   model.summary();
+#include "keras/core/dtype.h"
+#include "keras/core/errors.h"
+#include "keras/core/shape.h"
+#include "keras/core/tensor.h"
+#include "keras/graph/autodiff.h"
+#include "keras/graph/function.h"
+#include "keras/graph/plan.h"
+#include "keras/initializers.h"
+#include "keras/layers/activations.h"
+#include "keras/layers/core.h"
+#include "keras/layers/layer.h"
+#include "keras/layers/merge.h"
+#include "keras/models/model.h"
+#include "keras/models/summary.h"
+#include "keras/ops/ops.h"
