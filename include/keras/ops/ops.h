@@ -94,6 +94,10 @@ inline Tensor prod(const Tensor& x, int axis, bool keepdims = false) { return pr
 inline Tensor var(const Tensor& x, int axis, bool keepdims = false) { return var(x, Axes{axis}, keepdims); }
 inline Tensor std(const Tensor& x, int axis, bool keepdims = false) { return std(x, Axes{axis}, keepdims); }
 inline Tensor logsumexp(const Tensor& x, int axis, bool keepdims = false) { return logsumexp(x, Axes{axis}, keepdims); }
+/// x broadcast to ref's shape (ref's values are not read); works when ref's shape holds
+/// unknown dims. Gradient flows to x only (the engine sums it back). Used by reduction
+/// gradients: sum's gradient is broadcast_like(expand_dims(g, axis...), x).
+Tensor broadcast_like(const Tensor& x, const Tensor& ref);
 
 // ---- linear algebra ---------------------------------------------------------------------
 /// NumPy matmul: 1-D operands promoted, batch dimensions broadcast, BLAS-backed.

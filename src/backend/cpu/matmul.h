@@ -1,0 +1,143 @@
+#pragma once
+// Matrix products on raw row-major pointers: BLAS for float32/float64, a plain loop for
+// tiny products and integer dtypes, and a naive reference twin.
+//
+//   gemm:  c (m,n) = op(a) @ op(b), with op(a) (m,k) and op(b) (k,n). When ta is set, a is
+//          stored as (k,m); when tb is set, b is stored as (n,k). Operands are contiguous.
+//   batched_gemm: the same per batch index, with NumPy-broadcast batch dimensions.
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+#include "keras/backend/parallel.h"
+#include "keras/core/shape.h"
+
+namespace keras::backend::cpu {
+
+// Below this many multiply-adds a product runs through gemm_small: a BLAS call's fixed cost
+// (argument checks, packing, thread wake-up) exceeds the arithmetic. Measured in
+// tests/backend/matmul_kernel_test.cpp (MatmulKernel.SmallVersusBlasTiming).
+inline constexpr std::int64_t kSmallGemmWork = 8 * 8 * 8 * 8;
+
+void gemm_blas(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, const float* b,
+               float* c);
+void gemm_blas(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const double* a, const double* b,
+               double* c);
+
+// Row-at-a-time loop: c's row i accumulates a(i,p) * b's row p, which vectorizes along n.
+template <typename T>
+void gemm_small(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, const T* b, T* c) {
+  for (std::int64_t i = 0; i < m; ++i) {
+    T* ci = c + i * n;
+    if (tb && !ta) {
+      // Both operands are rows here: a dot product per output.
+      const T* ai = a + i * k;
+      for (std::int64_t j = 0; j < n; ++j) {
+        const T* bj = b + j * k;
+        T s = T(0);
+        for (std::int64_t p = 0; p < k; ++p) s += ai[p] * bj[p];
+        ci[j] = s;
+      }
+      continue;
+    }
+    for (std::int64_t j = 0; j < n; ++j) ci[j] = T(0);
+    for (std::int64_t p = 0; p < k; ++p) {
+      const T av = ta ? a[p * m + i] : a[i * k + p];
+      if (!tb) {
+        const T* bp = b + p * n;
+        for (std::int64_t j = 0; j < n; ++j) ci[j] += av * bp[j];
+      } else {
+        for (std::int64_t j = 0; j < n; ++j) ci[j] += av * b[j * k + p];
+      }
+    }
+  }
+}
+
+// The kernel an op calls: BLAS for floating dtypes above the small-work cut-off.
+template <typename T>
+void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, const T* b, T* c) {
+  if (m == 0 || n == 0) return;
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    if (m * n * k >= kSmallGemmWork && k > 0) {
+      gemm_blas(ta, tb, m, n, k, a, b, c);
+      return;
+    }
+  }
+  gemm_small(ta, tb, m, n, k, a, b, c);
+}
+
+template <typename T>
+void gemm_reference(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, const T* b, T* c) {
+  using Acc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
+  for (std::int64_t i = 0; i < m; ++i)
+    for (std::int64_t j = 0; j < n; ++j) {
+      Acc s = 0;
+      for (std::int64_t p = 0; p < k; ++p)
+        s += static_cast<Acc>(ta ? a[p * m + i] : a[i * k + p]) * static_cast<Acc>(tb ? b[j * k + p] : b[p * n + j]);
+      c[i * n + j] = static_cast<T>(s);
+    }
+}
+
+// Element offsets of each output batch index into an operand whose batch dims broadcast
+// to `out_batch` (stride 0 along broadcast axes).
+inline std::vector<std::int64_t> batch_offsets(const Shape& batch, const Shape& out_batch, std::int64_t matrix_size) {
+  const std::int64_t count = out_batch.num_elements();
+  std::vector<std::int64_t> offsets(static_cast<std::size_t>(count), 0);
+  const int rank = out_batch.rank();
+  std::vector<std::int64_t> stride(static_cast<std::size_t>(rank), 0);
+  std::int64_t s = matrix_size;
+  for (int i = batch.rank() - 1; i >= 0; --i) {
+    const int o = rank - batch.rank() + i;
+    stride[static_cast<std::size_t>(o)] = batch.dims()[i] == 1 ? 0 : s;
+    s *= batch.dims()[i];
+  }
+  for (std::int64_t b = 0; b < count; ++b) {
+    std::int64_t rem = b, off = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+      off += (rem % out_batch.dims()[d]) * stride[static_cast<std::size_t>(d)];
+      rem /= out_batch.dims()[d];
+    }
+    offsets[static_cast<std::size_t>(b)] = off;
+  }
+  return offsets;
+}
+
+// c (out_batch..., m, n) = op(a) @ op(b) for every batch index; a's and b's batch shapes
+// broadcast to out_batch (either may be rank 0).
+template <typename T>
+void batched_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, const Shape& a_batch,
+                  const T* b, const Shape& b_batch, T* c, const Shape& out_batch) {
+  const std::int64_t batches = out_batch.num_elements();
+  if (batches == 0 || m == 0 || n == 0) return;
+  // A shared right operand (a Dense kernel applied to a sequence): fold the batch into m.
+  if (!ta && b_batch.num_elements() == 1 && a_batch.num_elements() == batches) {
+    gemm(false, tb, batches * m, n, k, a, b, c);
+    return;
+  }
+  const auto ao = batch_offsets(a_batch, out_batch, m * k);
+  const auto bo = batch_offsets(b_batch, out_batch, k * n);
+  const std::int64_t work = m * n * std::max<std::int64_t>(k, 1);
+  if (work >= kSmallGemmWork) {
+    // BLAS threads internally; our pool stays out of its way.
+    for (std::int64_t i = 0; i < batches; ++i)
+      gemm(ta, tb, m, n, k, a + ao[static_cast<std::size_t>(i)], b + bo[static_cast<std::size_t>(i)], c + i * m * n);
+    return;
+  }
+  parallel_for(batches, std::max<std::int64_t>(1, (1 << 15) / work), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i)
+      gemm_small(ta, tb, m, n, k, a + ao[static_cast<std::size_t>(i)], b + bo[static_cast<std::size_t>(i)],
+                 c + i * m * n);
+  });
+}
+
+template <typename T>
+void batched_gemm_reference(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a,
+                            const Shape& a_batch, const T* b, const Shape& b_batch, T* c, const Shape& out_batch) {
+  const auto ao = batch_offsets(a_batch, out_batch, m * k);
+  const auto bo = batch_offsets(b_batch, out_batch, k * n);
+  for (std::int64_t i = 0; i < out_batch.num_elements(); ++i)
+    gemm_reference(ta, tb, m, n, k, a + ao[static_cast<std::size_t>(i)], b + bo[static_cast<std::size_t>(i)],
+                   c + i * m * n);
+}
+
+}  // namespace keras::backend::cpu

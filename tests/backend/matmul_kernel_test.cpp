@@ -1,0 +1,110 @@
+// BLAS-backed and loop GEMMs against the naive reference, on random sizes (1x1, odd,
+// around the small/BLAS cut-off), every transpose combination, and broadcast batches.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "backend/cpu/matmul.h"
+
+using namespace keras;
+namespace cpu = keras::backend::cpu;
+
+namespace {
+
+template <typename T>
+std::vector<T> random_values(std::int64_t n, std::mt19937& rng) {
+  std::vector<T> v(static_cast<std::size_t>(n));
+  if constexpr (std::is_floating_point_v<T>) {
+    std::uniform_real_distribution<double> dist(-1.0, 1.0);
+    for (auto& x : v) x = static_cast<T>(dist(rng));
+  } else {
+    for (auto& x : v) x = static_cast<T>(static_cast<int>(rng() % 11) - 5);
+  }
+  return v;
+}
+
+template <typename T>
+void expect_close(const std::vector<T>& got, const std::vector<T>& want, double tol, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i)
+    ASSERT_LE(std::abs(static_cast<double>(got[i]) - static_cast<double>(want[i])), tol) << what << " at " << i;
+}
+
+struct Dims {
+  std::int64_t m, n, k;
+};
+
+std::vector<Dims> sizes() {
+  std::vector<Dims> out = {{1, 1, 1}, {1, 7, 3}, {5, 1, 4}, {3, 3, 1}, {7, 5, 3}, {8, 8, 8}, {9, 8, 8}, {17, 13, 11},
+                           {64, 33, 70}, {128, 96, 65}, {2, 3, 0}};
+  std::mt19937 rng(11);
+  auto dim = [&] { return static_cast<std::int64_t>(1 + rng() % 40); };
+  for (int i = 0; i < 20; ++i) out.push_back({dim(), dim(), dim()});
+  return out;
+}
+
+template <typename T>
+void check_all_paths(double tol) {
+  std::mt19937 rng(3);
+  for (const Dims& d : sizes())
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        const auto a = random_values<T>(d.m * d.k, rng);
+        const auto b = random_values<T>(d.k * d.n, rng);
+        std::vector<T> ref(static_cast<std::size_t>(d.m * d.n)), got(ref.size(), T(99)), small(ref.size(), T(99));
+        cpu::gemm_reference(ta, tb, d.m, d.n, d.k, a.data(), b.data(), ref.data());
+        cpu::gemm(ta, tb, d.m, d.n, d.k, a.data(), b.data(), got.data());
+        cpu::gemm_small(ta, tb, d.m, d.n, d.k, a.data(), b.data(), small.data());
+        const std::string what = "m=" + std::to_string(d.m) + " n=" + std::to_string(d.n) + " k=" +
+                                 std::to_string(d.k) + " ta=" + std::to_string(ta) + " tb=" + std::to_string(tb);
+        expect_close(got, ref, tol * static_cast<double>(d.k + 1), "gemm " + what);
+        expect_close(small, ref, tol * static_cast<double>(d.k + 1), "gemm_small " + what);
+        if constexpr (std::is_floating_point_v<T>) {
+          if (d.k > 0) {
+            std::vector<T> blas(ref.size());
+            cpu::gemm_blas(ta, tb, d.m, d.n, d.k, a.data(), b.data(), blas.data());
+            expect_close(blas, ref, tol * static_cast<double>(d.k + 1), "gemm_blas " + what);
+          }
+        }
+      }
+}
+
+}  // namespace
+
+TEST(MatmulKernel, Float32MatchesReference) { check_all_paths<float>(1e-6); }
+TEST(MatmulKernel, Float64MatchesReference) { check_all_paths<double>(1e-14); }
+TEST(MatmulKernel, Int32IsExact) { check_all_paths<std::int32_t>(0); }
+TEST(MatmulKernel, Int64IsExact) { check_all_paths<std::int64_t>(0); }
+
+TEST(MatmulKernel, BatchedBroadcastMatchesReference) {
+  std::mt19937 rng(5);
+  struct BatchCase {
+    Shape a_batch, b_batch, out_batch;
+    Dims d;
+  };
+  const std::vector<BatchCase> cases = {
+      {{3}, {3}, {3}, {4, 5, 6}},                  // plain batch
+      {{2, 1}, {1, 3}, {2, 3}, {3, 2, 4}},         // both broadcast
+      {{4}, {}, {4}, {5, 7, 3}},                   // shared right operand (folded into m)
+      {{}, {4}, {4}, {5, 7, 3}},                   // shared left operand
+      {{2, 3}, {3}, {2, 3}, {1, 1, 1}},            // 1x1 matrices
+      {{6}, {1}, {6}, {40, 40, 40}},               // BLAS path per batch
+      {{32}, {}, {32}, {2, 2, 2}},                 // threaded small path / fold
+      {{64}, {64}, {64}, {3, 3, 3}},               // threaded small path
+  };
+  for (const auto& c : cases)
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        const auto a = random_values<float>(std::max<std::int64_t>(1, c.a_batch.num_elements()) * c.d.m * c.d.k, rng);
+        const auto b = random_values<float>(std::max<std::int64_t>(1, c.b_batch.num_elements()) * c.d.k * c.d.n, rng);
+        const std::size_t n_out = static_cast<std::size_t>(c.out_batch.num_elements() * c.d.m * c.d.n);
+        std::vector<float> ref(n_out), got(n_out);
+        cpu::batched_gemm_reference(ta, tb, c.d.m, c.d.n, c.d.k, a.data(), c.a_batch, b.data(), c.b_batch,
+                                    ref.data(), c.out_batch);
+        cpu::batched_gemm(ta, tb, c.d.m, c.d.n, c.d.k, a.data(), c.a_batch, b.data(), c.b_batch, got.data(),
+                          c.out_batch);
+        expect_close(got, ref, 1e-5, "batch " + c.a_batch.to_string() + " x " + c.b_batch.to_string() +
+                                         " ta=" + std::to_string(ta) + " tb=" + std::to_string(tb));
+      }
+}
