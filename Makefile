@@ -30,6 +30,12 @@ CONFIGURE = $(CMAKE) -S . --log-level=WARNING -DKERAS_BUILD_TESTS=ON -DKERAS_BUI
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+# cmake --build runs make again; without this every line of its output is framed by
+# "Entering/Leaving directory" messages.
+MAKEFLAGS += --no-print-directory
+# The targets call apt-get and cmake on shared directories: never run them concurrently.
+.NOTPARALLEL:
+
 .PHONY: all setup setup-bench configure build demo test bench sanitize install clean help
 
 all: build
@@ -57,7 +63,8 @@ demo: configure
 test: build
 	@$(CTEST) --test-dir $(BUILD_DIR) --output-on-failure -j $(TEST_JOBS)
 
-bench: setup-bench configure
+bench: setup-bench
+	@$(CONFIGURE) -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
 	@$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target keras_benchmarks
 	@BUILD_DIR=$(BUILD_DIR) bench/run_all.sh
 

@@ -1,5 +1,5 @@
 // The motivating model of keras.cpp, trained with the engine alone — Variables, ops,
-// gradients, a hand-written Adam — no layers, no fit():
+// gradients, a hand-written Adam, the step compiled by keras::Function — no layers, no fit():
 //
 //   x (B,75) -> tanh(x @ W1 + b1) (75) -> tanh(@ W2 + b2) (3)
 //            -> prod(h * w, axis=-1, keepdims) with the constant w = [[0, 1, 2]] -> @ W3 + b3 (1)
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "keras/graph/autodiff.h"
+#include "keras/graph/function.h"
 #include "keras/ops/ops.h"
 
 namespace {
@@ -96,20 +97,18 @@ class Adam {
 
 Tensor mse(const Tensor& y_true, const Tensor& y_pred) { return ops::mean(ops::square(y_pred - y_true)); }
 
-// One eager training step: forward and loss under a tape, then the Adam update.
-// Returns the loss before the update, as Keras's train_on_batch does.
-float train_step(SeedModel& model, Adam& adam, const Tensor& x, const Tensor& y) {
-  std::vector<Tensor> params;
-  for (const Variable& p : model.trainable_weights()) params.push_back(p);
-  Tensor loss;
-  std::vector<Tensor> grads;
-  {
-    keras::GradientTape tape;
-    loss = mse(y, model(x));
-    grads = tape.gradient(loss, params);
-  }
-  adam.apply(grads);
-  return static_cast<float>(loss.item());
+// The training step as one function of (x, y): forward, loss, gradients and the Adam update.
+// keras::Function traces it once per input shape and compiles it into a single Plan, so
+// every later call is a flat loop of kernel calls. Returns the loss before the update, as
+// Keras's train_on_batch does (inside a trace, all reads see the pre-step values).
+keras::Function make_train_step(SeedModel& model, Adam& adam) {
+  return keras::Function([&model, &adam](const std::vector<Tensor>& xy) {
+    std::vector<Tensor> params;
+    for (const Variable& p : model.trainable_weights()) params.push_back(p);
+    Tensor loss = mse(xy[1], model(xy[0]));
+    adam.apply(keras::gradients(loss, params));
+    return std::vector<Tensor>{loss};
+  });
 }
 
 // A regression target with a clearly non-zero mean, so that learning b3 visibly helps.
@@ -153,6 +152,8 @@ int main() {
   const std::vector<float> w_before = model.w.to_vector<float>();
   const std::vector<float> W1_before = model.W1.to_vector<float>();
 
+  keras::Function train_step = make_train_step(model, adam);
+
   std::printf("keras.cpp engine demo: %d samples of 75 features, batch %d, Adam(lr=0.01), MSE\n", kSamples, kBatch);
   std::printf("var(y) = %.5f  (the best loss a model whose output ignores x can reach)\n", y_var);
   double first_epoch_loss = 0, last_epoch_loss = 0;
@@ -160,13 +161,16 @@ int main() {
     double total = 0;
     int steps = 0;
     for (int first = 0; first < kSamples; first += kBatch, ++steps)
-      total += train_step(model, adam, rows(x, first, kBatch, kFeatures), rows(y, first, kBatch, 1));
+      total += train_step({rows(x, first, kBatch, kFeatures), rows(y, first, kBatch, 1)})[0].item();
     const double epoch_loss = total / steps;
     if (epoch == 1) first_epoch_loss = epoch_loss;
     last_epoch_loss = epoch_loss;
     if (epoch == 1 || epoch % 5 == 0) std::printf("epoch %2d  loss %.5f\n", epoch, epoch_loss);
   }
 
+  const keras::Plan& plan = train_step.get_plan({rows(x, 0, kBatch, kFeatures), rows(y, 0, kBatch, 1)});
+  std::printf("the step was traced %d time(s) into a plan of %d kernel steps (%d ops fused), arena %zu bytes\n",
+              train_step.num_traces(), plan.num_steps(), plan.num_fused_ops(), plan.arena_bytes());
   const std::vector<float> w_after = model.w.to_vector<float>();
   std::printf("w  = %s  (constant, unchanged)\n", model.w.to_string().c_str());
   std::printf("b3 = %.5f, mean(y) = %.5f\n", model.b3.item(), y_mean);
