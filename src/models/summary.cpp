@@ -179,6 +179,17 @@ std::string format_rich(const SummaryData& data, const SummaryOptions& options, 
   return out;
 }
 
+// Keras 3 spells a shape as "(" + ", ".join(dims) + ")", Keras 2 printed the Python tuple:
+// the two differ for rank 1 only, "(None)" against "(None,)".
+std::vector<std::string> as_python_tuples(std::vector<std::string> shapes) {
+  for (std::string& shape : shapes) {
+    const bool one_dim = shape.size() > 2 && shape.front() == '(' && shape.back() == ')' &&
+                         shape.find(',') == std::string::npos;
+    if (one_dim) shape.insert(shape.size() - 1, ",");
+  }
+  return shapes;
+}
+
 // Keras 2's print_row: each field is cut at its column's end and padded to it; a field
 // that reaches its end loses its last character to the space before the next field.
 std::string classic_row(const std::vector<std::string>& fields, const std::vector<int>& positions) {
@@ -227,7 +238,7 @@ std::string format_classic(const SummaryData& data, const SummaryOptions& option
     std::vector<std::string> fields = {
         row.name + " (" + row.class_name + ")",
         // Keras 2 had no output shape for a layer never called, and said "multiple".
-        shapes_text(row.output_shapes, "multiple"),
+        shapes_text(as_python_tuples(row.output_shapes), "multiple"),
         row.built ? std::to_string(row.params) : "0 (unused)"};
     if (graph) fields.push_back(row.connected_to.empty() ? "" : row.connected_to.front());
     if (options.show_trainable) fields.push_back(row.trainable.empty() ? "-" : row.trainable);

@@ -297,6 +297,21 @@ TEST(ClassicSummary, GraphModelListsEveryInboundTensor) {
   EXPECT_EQ(lines[10], std::string(98, '='));
 }
 
+TEST(ClassicSummary, RankOneShapesPrintAsPythonTuples) {
+  SummaryData data = model("sequential", {layer("flat", "Flatten", "(None)", 0, "-"),
+                                          layer("scalar", "MySum", "()", 0, "-")}, 0, 0);
+  SummaryOptions classic;
+  classic.classic = true;
+  const auto lines = split_lines(format_summary(data, classic));
+  ASSERT_GE(lines.size(), 7u);
+  EXPECT_EQ(rstrip(lines[4]), "flat (Flatten)               (None,)                   0");
+  EXPECT_EQ(rstrip(lines[6]), "scalar (MySum)               ()                        0");
+  // Keras 3 keeps its own spelling.
+  SummaryOptions rich;
+  rich.terminal_columns = 200;
+  EXPECT_NE(format_summary(data, rich).find("│ (None)    "), std::string::npos);
+}
+
 TEST(ClassicSummary, UnbuiltLayerSaysUnused) {
   SummaryData data = model("sequential", {layer("dense", "Dense", "", 0, "-")}, 0, 0);
   data.rows[0].output_shapes.clear();
