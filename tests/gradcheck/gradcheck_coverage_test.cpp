@@ -11,7 +11,7 @@ using namespace keras;
 
 TEST(Gradcheck, EveryDifferentiableOpHasACase) {
   std::set<std::string> covered;
-  for (const auto& c : testing::gradcheck_cases()) covered.insert(c.op);
+  for (const auto& c : keras::testing::gradcheck_cases()) covered.insert(c.op);
   std::vector<std::string> missing;
   for (const OpDef* op : op_registry())
     if (op->differentiable() && !covered.count(op->name)) missing.push_back(op->name);
@@ -21,13 +21,13 @@ TEST(Gradcheck, EveryDifferentiableOpHasACase) {
 }
 
 TEST(Gradcheck, CasesNameRegisteredOps) {
-  for (const auto& c : testing::gradcheck_cases()) EXPECT_NO_THROW(find_op(c.op)) << c.op;
+  for (const auto& c : keras::testing::gradcheck_cases()) EXPECT_NO_THROW(find_op(c.op)) << c.op;
 }
 
 TEST(Gradcheck, AllCasesPass) {
-  for (const auto& c : testing::gradcheck_cases()) {
+  for (const auto& c : keras::testing::gradcheck_cases()) {
     for (unsigned seed : {1u, 2u}) {
-      const std::string failure = testing::run_gradcheck(c, seed);
+      const std::string failure = keras::testing::run_gradcheck(c, seed);
       EXPECT_TRUE(failure.empty()) << c.op << " [" << c.name << "] seed " << seed << ": " << failure;
     }
   }
