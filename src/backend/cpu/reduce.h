@@ -81,17 +81,22 @@ inline ReduceGeometry reduce_geometry(const Shape& xs, const std::vector<std::in
   return g;
 }
 
-// Copies x into (kept..., reduced...) order (gather) or back (scatter).
+// Copies x into (kept..., reduced...) order (gather) or back (scatter). The last listed
+// axis runs as a tight strided loop (often stride 1); an odometer walks the rest.
 template <typename T>
 void permute_for_reduce(const T* src, T* dst, const ReduceGeometry& g, bool scatter) {
   const int rank = static_cast<int>(g.perm_dims.size());
   const std::int64_t n = g.outer * g.reduce;
+  if (n == 0) return;
+  const std::int64_t run = g.perm_dims[rank - 1], step = g.perm_strides[rank - 1];
   std::vector<std::int64_t> idx(static_cast<std::size_t>(rank), 0);
   std::int64_t off = 0;
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (scatter) dst[off] = src[i];
-    else dst[i] = src[off];
-    for (int d = rank - 1; d >= 0; --d) {
+  for (std::int64_t i = 0; i < n; i += run) {
+    if (scatter)
+      for (std::int64_t j = 0; j < run; ++j) dst[off + j * step] = src[i + j];
+    else
+      for (std::int64_t j = 0; j < run; ++j) dst[i + j] = src[off + j * step];
+    for (int d = rank - 2; d >= 0; --d) {
       off += g.perm_strides[d];
       if (++idx[d] < g.perm_dims[d]) break;
       off -= g.perm_strides[d] * g.perm_dims[d];
@@ -153,17 +158,19 @@ struct ProdReducer {
   R finish(Acc a, std::int64_t, std::int64_t) const { return static_cast<R>(a); }
 };
 
-// NaN wins, as in NumPy.
+// NaN wins, as in NumPy: once the running extreme is NaN no comparison replaces it. One
+// select with a non-short-circuit `|` keeps the step vectorizable.
 template <typename T, bool IsMax>
 struct ExtremeReducer {
   using Acc = T;
   Acc init() const {
-    if constexpr (std::is_floating_point_v<T>) return IsMax ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
+    if constexpr (std::is_floating_point_v<T>)
+      return IsMax ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
     else return IsMax ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
   }
   void step(Acc& a, T v, std::int64_t) const {
-    if constexpr (std::is_floating_point_v<T>) a = (IsMax ? v > a : v < a) || v != v ? v : a;
-    else a = IsMax ? (v > a ? v : a) : (v < a ? v : a);
+    if constexpr (std::is_floating_point_v<T>) a = ((IsMax ? v > a : v < a) | (v != v)) ? v : a;
+    else a = (IsMax ? v > a : v < a) ? v : a;
   }
   void combine(Acc& a, Acc b) const { step(a, b, 0); }
   T finish(Acc a, std::int64_t, std::int64_t) const { return a; }
@@ -202,6 +209,25 @@ struct ShiftedExpReducer {
 
 // ---- the blocked driver ------------------------------------------------------------------
 
+// Reduces p[0, n) for output o. The accumulators form a small array updated by an inner
+// loop, which the compiler's loop vectorizer handles for every reducer here (unrolled
+// scalar lanes left the NaN-aware max/min scalar: measured 3-4x slower).
+inline constexpr int kReduceLanes = 32;
+
+template <typename T, typename Red>
+typename Red::Acc reduce_run(const Red& red, const T* p, std::int64_t n, std::int64_t o) {
+  typename Red::Acc lanes[kReduceLanes];
+  for (auto& l : lanes) l = red.init();
+  std::int64_t r = 0;
+  for (; r + kReduceLanes <= n; r += kReduceLanes) {
+    const T* q = p + r;
+    for (int l = 0; l < kReduceLanes; ++l) red.step(lanes[l], q[l], o);
+  }
+  for (; r < n; ++r) red.step(lanes[0], p[r], o);
+  for (int l = 1; l < kReduceLanes; ++l) red.combine(lanes[0], lanes[l]);
+  return lanes[0];
+}
+
 template <typename T, typename R, typename Red>
 void reduce_view(const ReduceView<T>& v, R* out, const Red& red) {
   using Acc = typename Red::Acc;
@@ -215,14 +241,7 @@ void reduce_view(const ReduceView<T>& v, R* out, const Red& red) {
     parallel_for(chunks, 1, [&](std::int64_t lo, std::int64_t hi) {
       for (std::int64_t c = lo; c < hi; ++c) {
         const std::int64_t b = c * kReduceChunk, e = std::min(N, b + kReduceChunk);
-        Acc lanes[8];
-        for (auto& l : lanes) l = red.init();
-        std::int64_t r = b;
-        for (; r + 8 <= e; r += 8)
-          for (int l = 0; l < 8; ++l) red.step(lanes[l], x[r + l], 0);
-        for (; r < e; ++r) red.step(lanes[0], x[r], 0);
-        for (int l = 1; l < 8; ++l) red.combine(lanes[0], lanes[l]);
-        partial[static_cast<std::size_t>(c)] = lanes[0];
+        partial[static_cast<std::size_t>(c)] = reduce_run(red, x + b, e - b, 0);
       }
     });
     Acc total = red.init();
@@ -231,20 +250,10 @@ void reduce_view(const ReduceView<T>& v, R* out, const Red& red) {
     return;
   }
   if (I == 1) {
-    // Rows: eight independent accumulators let the compiler vectorize without reassociating.
+    // Rows: independent lane accumulators vectorize without reassociating a serial sum.
     parallel_for(O, std::max<std::int64_t>(1, kReduceGrain / std::max<std::int64_t>(N, 1)),
                  [&](std::int64_t lo, std::int64_t hi) {
-                   for (std::int64_t o = lo; o < hi; ++o) {
-                     const T* row = x + o * N;
-                     Acc lanes[8];
-                     for (auto& l : lanes) l = red.init();
-                     std::int64_t r = 0;
-                     for (; r + 8 <= N; r += 8)
-                       for (int l = 0; l < 8; ++l) red.step(lanes[l], row[r + l], o);
-                     for (; r < N; ++r) red.step(lanes[0], row[r], o);
-                     for (int l = 1; l < 8; ++l) red.combine(lanes[0], lanes[l]);
-                     out[o] = red.finish(lanes[0], N, o);
-                   }
+                   for (std::int64_t o = lo; o < hi; ++o) out[o] = red.finish(reduce_run(red, x + o * N, N, o), N, o);
                  });
     return;
   }
