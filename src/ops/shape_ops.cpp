@@ -404,7 +404,8 @@ TensorSpec infer_broadcast_to(const std::vector<TensorSpec>& in, Attrs& attrs) {
   if (!ok)
     throw ValueError("Cannot broadcast a tensor of shape " + xs.to_string() + " to shape " + ints_string(attrs.ints) +
                      ": expected a fully defined target of at least the input's rank, whose trailing dimensions "
-                     "equal the input's or where the input has 1. Received: input shape " + xs.to_string() +
+                     "equal the input's or where the input has 1 (broadcast_like takes a target with unknown "
+                     "dimensions from a reference tensor). Received: input shape " + xs.to_string() +
                      ", target shape " + ints_string(attrs.ints));
   return {target, in[0].dtype};
 }
