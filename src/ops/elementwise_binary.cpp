@@ -168,9 +168,7 @@ TensorSpec infer_where(const std::vector<TensorSpec>& in, Attrs&) {
 void where_kernel(const KernelArgs& k) {
   const Shape& os = *k.output_shape;
   const std::int64_t n = os.num_elements();
-  const auto sc = backend::cpu::broadcast_strides(k.input_shapes[0], os);
-  const auto sa = backend::cpu::broadcast_strides(k.input_shapes[1], os);
-  const auto sb = backend::cpu::broadcast_strides(k.input_shapes[2], os);
+  const backend::cpu::BroadcastStrides sc(k.input_shapes[0], os), sa(k.input_shapes[1], os), sb(k.input_shapes[2], os);
   const bool* cond = static_cast<const bool*>(k.inputs[0]);
   const bool flat = k.input_shapes[0] == os && k.input_shapes[1] == os && k.input_shapes[2] == os;
   dispatch_dtype(k.output_dtype, [&](auto zero) {

@@ -2,7 +2,10 @@
 /// One thread pool for all of keras.cpp's CPU kernels. Tiny work runs inline on the calling
 /// thread: thread hand-off costs microseconds, more than small kernels take.
 #include <cstdint>
-#include <functional>
+#include <functional>  // kept: some includers rely on it
+#include <memory>
+#include <type_traits>
+#include <utility>
 
 namespace keras::backend {
 
@@ -10,8 +13,30 @@ namespace keras::backend {
 int num_threads();
 void set_num_threads(int threads);
 
+/// A non-owning reference to a callable. Unlike std::function it never allocates, so a
+/// kernel's parallel loop costs nothing on the heap (compiled plans run allocation-free).
+/// The callable must outlive the call it is passed to (a lambda argument does).
+template <typename Signature>
+class FunctionRef;
+
+template <typename R, typename... Args>
+class FunctionRef<R(Args...)> {
+ public:
+  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, FunctionRef>>>
+  FunctionRef(F&& f) noexcept  // NOLINT(google-explicit-constructor): converts like std::function
+      : object_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
+        call_([](void* object, Args... args) -> R {
+          return (*static_cast<std::remove_reference_t<F>*>(object))(std::forward<Args>(args)...);
+        }) {}
+  R operator()(Args... args) const { return call_(object_, std::forward<Args>(args)...); }
+
+ private:
+  void* object_;
+  R (*call_)(void*, Args...);
+};
+
 /// Calls fn(begin, end) over disjoint chunks covering [0, n). Runs inline when
 /// n < grain or only one thread is configured. fn must not throw.
-void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& fn);
+void parallel_for(std::int64_t n, std::int64_t grain, FunctionRef<void(std::int64_t, std::int64_t)> fn);
 
 }  // namespace keras::backend

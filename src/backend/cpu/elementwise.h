@@ -23,6 +23,34 @@ inline std::vector<std::int64_t> broadcast_strides(const Shape& in, const Shape&
   return strides;
 }
 
+// The same strides, held inline up to rank 8: kernels run by a compiled plan must not touch
+// the heap.
+class BroadcastStrides {
+ public:
+  BroadcastStrides(const Shape& in, const Shape& out) {
+    const int rank = out.rank();
+    if (rank > kInline) {
+      heap_.resize(static_cast<std::size_t>(rank));
+      data_ = heap_.data();
+    }
+    for (int d = 0; d < rank; ++d) data_[d] = 0;
+    std::int64_t s = 1;
+    for (int i = in.rank() - 1; i >= 0; --i) {
+      data_[out.rank() - in.rank() + i] = in.dims()[i] == 1 ? 0 : s;
+      s *= in.dims()[i];
+    }
+  }
+  BroadcastStrides(const BroadcastStrides&) = delete;
+  BroadcastStrides& operator=(const BroadcastStrides&) = delete;
+  std::int64_t operator[](int d) const { return data_[d]; }
+
+ private:
+  static constexpr int kInline = 8;
+  std::int64_t inline_[kInline];
+  std::vector<std::int64_t> heap_;
+  std::int64_t* data_ = inline_;
+};
+
 // out (broadcast of a and b) = f(a, b). Fast paths: same shape, scalar operand, and the
 // general case as rows of the last axis (bias-add shaped broadcasts stay contiguous).
 template <typename A, typename B, typename R, typename F>
@@ -51,13 +79,11 @@ void broadcast_binary(const A* a, const Shape& as, const B* b, const Shape& bs, 
     return;
   }
   const int rank = os.rank();
-  const auto sa = broadcast_strides(as, os);
-  const auto sb = broadcast_strides(bs, os);
+  const BroadcastStrides sa(as, os), sb(bs, os);
   const std::int64_t inner = os.dims()[rank - 1];
   const std::int64_t ia = sa[rank - 1], ib = sb[rank - 1];
   const std::int64_t rows = n / inner;
   parallel_for(rows, std::max<std::int64_t>(1, kElementwiseGrain / inner), [&](std::int64_t lo, std::int64_t hi) {
-    std::vector<std::int64_t> index(static_cast<std::size_t>(rank), 0);
     for (std::int64_t r = lo; r < hi; ++r) {
       // Unravel the row number into the outer coordinates.
       std::int64_t rem = r, oa = 0, ob = 0;

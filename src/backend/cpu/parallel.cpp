@@ -37,7 +37,7 @@ class Pool {
   }
   int size() const { return static_cast<int>(threads_.size()) + 1; }
 
-  void run(int chunks, const std::function<void(int)>& task) {
+  void run(int chunks, FunctionRef<void(int)> task) {
     std::unique_lock<std::mutex> job_lock(job_mutex_);
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -81,7 +81,7 @@ class Pool {
   std::mutex job_mutex_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  const std::function<void(int)>* task_ = nullptr;
+  const FunctionRef<void(int)>* task_ = nullptr;
   int chunks_ = 0;
   std::atomic<int> next_chunk_{0};
   int pending_ = 0;
@@ -105,7 +105,7 @@ int num_threads() {
 
 void set_num_threads(int threads) { configured_threads = std::max(1, threads); }
 
-void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& fn) {
+void parallel_for(std::int64_t n, std::int64_t grain, FunctionRef<void(std::int64_t, std::int64_t)> fn) {
   if (n <= 0) return;
   const int threads = std::min<std::int64_t>(num_threads(), std::max<std::int64_t>(1, n / std::max<std::int64_t>(grain, 1)));
   if (threads <= 1) {
