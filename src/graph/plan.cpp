@@ -129,6 +129,7 @@ struct Plan::Impl {
 
   std::vector<Step> steps;
   std::vector<std::string> step_text;
+  std::vector<std::string> step_names;
   // Flat storage the steps' KernelArgs point into.
   std::vector<const void*> arg_ptrs;
   std::vector<Shape> arg_shapes;
@@ -415,6 +416,7 @@ void Plan::Impl::compile(const std::vector<Tensor>& inputs, const std::vector<Te
       attrs.push_back(u.kind == Unit::Kind::copy ? Attrs{} : u.node->attrs);
     }
     out_shapes.push_back(out.shape);
+    step_names.push_back(text.str());
     text << " -> " << out.shape.to_string() << " " << dtype_name(out.dtype) << " at ";
     if (out.kind == ValueInfo::Kind::arena) text << "arena+" << out.offset;
     else text << out.label;
@@ -462,6 +464,21 @@ void Plan::run(const void* const* input_ptrs) {
     else s.kernel(s.args);
   }
 }
+
+void Plan::run_observed(const void* const* input_ptrs, const std::function<void(int, bool)>& observer) {
+  Impl& p = *impl_;
+  for (const auto& [slot, index] : p.patches) *slot = input_ptrs[index];
+  const void* const* values = p.value_ptrs.data();
+  for (std::size_t i = 0; i < p.steps.size(); ++i) {
+    Impl::Step& s = p.steps[i];
+    observer(static_cast<int>(i), false);
+    if (s.group) graph_detail::run_fused_group(*s.group, values, p.scratch);
+    else s.kernel(s.args);
+    observer(static_cast<int>(i), true);
+  }
+}
+
+std::string Plan::step_name(int i) const { return impl_->step_names.at(static_cast<std::size_t>(i)); }
 
 std::vector<Tensor> Plan::run(const std::vector<Tensor>& inputs) {
   const Impl& p = *impl_;

@@ -25,6 +25,7 @@
 ///   plan.run(ptrs);                                         // no checks, no allocation
 ///   const float* y_data = static_cast<const float*>(plan.output_data(0));
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,6 +83,11 @@ class Plan {
   std::size_t intermediate_bytes() const;
   /// One line per step: op names, shapes and where each result lives.
   std::string describe() const;
+  /// Step i's name: an op name, "fused[op, op, ...]" or "copy".
+  std::string step_name(int i) const;
+  /// Runs like run(input_ptrs), calling observer(step, false) before and observer(step, true)
+  /// after each step: for profiling and allocation audits, not for the hot path.
+  void run_observed(const void* const* input_ptrs, const std::function<void(int step, bool after)>& observer);
 
  private:
   struct Impl;
