@@ -73,14 +73,35 @@ TensorSpec infer_matmul(const std::vector<TensorSpec>& in, Attrs& attrs) {
   return {matmul_geometry(a.shape, b.shape, flag_at(attrs, 0), flag_at(attrs, 1)).out, a.dtype};
 }
 
+// m, n, k from the operand shapes, without building Shapes: the kernel runs inside compiled
+// plans, which allocate nothing per step. (infer_matmul has validated everything.)
+struct MatmulSizes {
+  bool a_vector, b_vector;
+  std::int64_t m, n, k;
+};
+
+MatmulSizes matmul_sizes(const Shape& as, const Shape& bs, bool ta, bool tb) {
+  MatmulSizes s{as.rank() == 1, bs.rank() == 1, 0, 0, 0};
+  const std::int64_t rows_a = s.a_vector ? 1 : as[-2], cols_a = as[-1];
+  const std::int64_t rows_b = s.b_vector ? bs[0] : bs[-2], cols_b = s.b_vector ? 1 : bs[-1];
+  s.m = ta ? cols_a : rows_a;
+  s.k = ta ? rows_a : cols_a;
+  s.n = tb ? rows_b : cols_b;
+  return s;
+}
+
 void matmul_kernel(const KernelArgs& k) {
   const bool ta = flag_at(*k.attrs, 0), tb = flag_at(*k.attrs, 1);
-  const MatmulGeometry g = matmul_geometry(k.input_shapes[0], k.input_shapes[1], ta, tb);
+  const Shape& as = k.input_shapes[0];
+  const Shape& bs = k.input_shapes[1];
+  const MatmulSizes s = matmul_sizes(as, bs, ta, tb);
+  const cpu::BatchDims a_batch(as, s.a_vector ? 1 : 2), b_batch(bs, s.b_vector ? 1 : 2);
+  const cpu::BatchDims out_batch(*k.output_shape, (s.a_vector ? 0 : 1) + (s.b_vector ? 0 : 1));
   dispatch_dtype(k.output_dtype, [&](auto zero) {
     using T = decltype(zero);
     if constexpr (!std::is_same_v<T, bool>)
-      cpu::batched_gemm(ta, tb, g.m, g.n, g.k, static_cast<const T*>(k.inputs[0]), g.a_batch,
-                        static_cast<const T*>(k.inputs[1]), g.b_batch, static_cast<T*>(k.output), g.out_batch);
+      cpu::batched_gemm(ta, tb, s.m, s.n, s.k, static_cast<const T*>(k.inputs[0]), a_batch,
+                        static_cast<const T*>(k.inputs[1]), b_batch, static_cast<T*>(k.output), out_batch);
   });
 }
 

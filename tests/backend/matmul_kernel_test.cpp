@@ -89,6 +89,7 @@ TEST(MatmulKernel, BatchedBroadcastMatchesReference) {
       {{4}, {}, {4}, {5, 7, 3}},                   // shared right operand (folded into m)
       {{}, {4}, {4}, {5, 7, 3}},                   // shared left operand
       {{2, 3}, {3}, {2, 3}, {1, 1, 1}},            // 1x1 matrices
+      {{4}, {2, 1}, {2, 4}, {3, 5, 2}},            // ranks differ, broadcast on both sides
       {{6}, {1}, {6}, {40, 40, 40}},               // BLAS path per batch
       {{32}, {}, {32}, {2, 2, 2}},                 // threaded small path / fold
       {{64}, {64}, {64}, {3, 3, 3}},               // threaded small path
@@ -100,10 +101,9 @@ TEST(MatmulKernel, BatchedBroadcastMatchesReference) {
         const auto b = random_values<float>(std::max<std::int64_t>(1, c.b_batch.num_elements()) * c.d.k * c.d.n, rng);
         const std::size_t n_out = static_cast<std::size_t>(c.out_batch.num_elements() * c.d.m * c.d.n);
         std::vector<float> ref(n_out), got(n_out);
-        cpu::batched_gemm_reference(ta, tb, c.d.m, c.d.n, c.d.k, a.data(), c.a_batch, b.data(), c.b_batch,
-                                    ref.data(), c.out_batch);
-        cpu::batched_gemm(ta, tb, c.d.m, c.d.n, c.d.k, a.data(), c.a_batch, b.data(), c.b_batch, got.data(),
-                          c.out_batch);
+        const cpu::BatchDims ab(c.a_batch, 0), bb(c.b_batch, 0), ob(c.out_batch, 0);
+        cpu::batched_gemm_reference(ta, tb, c.d.m, c.d.n, c.d.k, a.data(), ab, b.data(), bb, ref.data(), ob);
+        cpu::batched_gemm(ta, tb, c.d.m, c.d.n, c.d.k, a.data(), ab, b.data(), bb, got.data(), ob);
         expect_close(got, ref, 1e-5, "batch " + c.a_batch.to_string() + " x " + c.b_batch.to_string() +
                                          " ta=" + std::to_string(ta) + " tb=" + std::to_string(tb));
       }

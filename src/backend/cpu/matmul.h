@@ -5,6 +5,7 @@
 //   gemm:  c (m,n) = op(a) @ op(b), with op(a) (m,k) and op(b) (k,n). When ta is set, a is
 //          stored as (k,m); when tb is set, b is stored as (n,k). Operands are contiguous.
 //   batched_gemm: the same per batch index, with NumPy-broadcast batch dimensions.
+// The non-reference kernels allocate nothing (compiled plans run allocation-free).
 #include <cstdint>
 #include <type_traits>
 #include <vector>
@@ -79,66 +80,87 @@ void gemm_reference(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64
     }
 }
 
-// Element offsets of each output batch index into an operand whose batch dims broadcast
-// to `out_batch` (stride 0 along broadcast axes).
-inline std::vector<std::int64_t> batch_offsets(const Shape& batch, const Shape& out_batch, std::int64_t matrix_size) {
-  const std::int64_t count = out_batch.num_elements();
-  std::vector<std::int64_t> offsets(static_cast<std::size_t>(count), 0);
-  const int rank = out_batch.rank();
-  std::vector<std::int64_t> stride(static_cast<std::size_t>(rank), 0);
-  std::int64_t s = matrix_size;
-  for (int i = batch.rank() - 1; i >= 0; --i) {
-    const int o = rank - batch.rank() + i;
-    stride[static_cast<std::size_t>(o)] = batch.dims()[i] == 1 ? 0 : s;
-    s *= batch.dims()[i];
+// Batch dimensions of an operand or of the output: a view into a shape's leading dims.
+// Views (not Shapes) so that a compiled plan's matmul step touches no heap.
+struct BatchDims {
+  const std::int64_t* dims = nullptr;
+  int rank = 0;
+  BatchDims() = default;
+  BatchDims(const Shape& shape, int trailing) : dims(shape.dims().data()), rank(shape.rank() - trailing) {}
+  std::int64_t count() const {
+    std::int64_t n = 1;
+    for (int i = 0; i < rank; ++i) n *= dims[i];
+    return n;
   }
-  for (std::int64_t b = 0; b < count; ++b) {
-    std::int64_t rem = b, off = 0;
-    for (int d = rank - 1; d >= 0; --d) {
-      off += (rem % out_batch.dims()[d]) * stride[static_cast<std::size_t>(d)];
-      rem /= out_batch.dims()[d];
-    }
-    offsets[static_cast<std::size_t>(b)] = off;
+};
+
+// Element offset of output batch index `i` in an operand whose batch dims broadcast to
+// `out` (size-1 dims repeat).
+inline std::int64_t batch_offset(std::int64_t i, const BatchDims& op, const BatchDims& out, std::int64_t matrix_size) {
+  std::int64_t off = 0, stride = matrix_size;
+  for (int d = out.rank - 1, od = op.rank - 1; d >= 0; --d, --od) {
+    const std::int64_t c = i % out.dims[d];
+    i /= out.dims[d];
+    if (od < 0) break;
+    if (op.dims[od] != 1) off += c * stride;
+    stride *= op.dims[od];
   }
-  return offsets;
+  return off;
 }
 
-// c (out_batch..., m, n) = op(a) @ op(b) for every batch index; a's and b's batch shapes
-// broadcast to out_batch (either may be rank 0).
+// c (out_batch..., m, n) = op(a) @ op(b) for every batch index; a's and b's batch dims
+// broadcast to out_batch (either may be empty).
 template <typename T>
-void batched_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, const Shape& a_batch,
-                  const T* b, const Shape& b_batch, T* c, const Shape& out_batch) {
-  const std::int64_t batches = out_batch.num_elements();
+void batched_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, BatchDims a_batch,
+                  const T* b, BatchDims b_batch, T* c, BatchDims out_batch) {
+  const std::int64_t batches = out_batch.count();
   if (batches == 0 || m == 0 || n == 0) return;
   // A shared right operand (a Dense kernel applied to a sequence): fold the batch into m.
-  if (!ta && b_batch.num_elements() == 1 && a_batch.num_elements() == batches) {
+  if (!ta && b_batch.count() == 1 && a_batch.count() == batches) {
     gemm(false, tb, batches * m, n, k, a, b, c);
     return;
   }
-  const auto ao = batch_offsets(a_batch, out_batch, m * k);
-  const auto bo = batch_offsets(b_batch, out_batch, k * n);
   const std::int64_t work = m * n * std::max<std::int64_t>(k, 1);
   if (work >= kSmallGemmWork) {
     // BLAS threads internally; our pool stays out of its way.
     for (std::int64_t i = 0; i < batches; ++i)
-      gemm(ta, tb, m, n, k, a + ao[static_cast<std::size_t>(i)], b + bo[static_cast<std::size_t>(i)], c + i * m * n);
+      gemm(ta, tb, m, n, k, a + batch_offset(i, a_batch, out_batch, m * k),
+           b + batch_offset(i, b_batch, out_batch, k * n), c + i * m * n);
     return;
   }
   parallel_for(batches, std::max<std::int64_t>(1, (1 << 15) / work), [&](std::int64_t lo, std::int64_t hi) {
     for (std::int64_t i = lo; i < hi; ++i)
-      gemm_small(ta, tb, m, n, k, a + ao[static_cast<std::size_t>(i)], b + bo[static_cast<std::size_t>(i)],
-                 c + i * m * n);
+      gemm_small(ta, tb, m, n, k, a + batch_offset(i, a_batch, out_batch, m * k),
+                 b + batch_offset(i, b_batch, out_batch, k * n), c + i * m * n);
   });
 }
 
 template <typename T>
 void batched_gemm_reference(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a,
-                            const Shape& a_batch, const T* b, const Shape& b_batch, T* c, const Shape& out_batch) {
-  const auto ao = batch_offsets(a_batch, out_batch, m * k);
-  const auto bo = batch_offsets(b_batch, out_batch, k * n);
-  for (std::int64_t i = 0; i < out_batch.num_elements(); ++i)
-    gemm_reference(ta, tb, m, n, k, a + ao[static_cast<std::size_t>(i)], b + bo[static_cast<std::size_t>(i)],
-                   c + i * m * n);
+                            BatchDims a_batch, const T* b, BatchDims b_batch, T* c, BatchDims out_batch) {
+  // Independent offset arithmetic: explicit per-operand strides, clamped on broadcast dims.
+  const int rank = out_batch.rank;
+  std::vector<std::int64_t> sa(static_cast<std::size_t>(rank), 0), sb(sa);
+  std::int64_t s = m * k;
+  for (int i = a_batch.rank - 1; i >= 0; --i) {
+    sa[static_cast<std::size_t>(rank - a_batch.rank + i)] = a_batch.dims[i] == 1 ? 0 : s;
+    s *= a_batch.dims[i];
+  }
+  s = k * n;
+  for (int i = b_batch.rank - 1; i >= 0; --i) {
+    sb[static_cast<std::size_t>(rank - b_batch.rank + i)] = b_batch.dims[i] == 1 ? 0 : s;
+    s *= b_batch.dims[i];
+  }
+  for (std::int64_t i = 0; i < out_batch.count(); ++i) {
+    std::int64_t rem = i, oa = 0, ob = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+      const std::int64_t cidx = rem % out_batch.dims[d];
+      rem /= out_batch.dims[d];
+      oa += cidx * sa[static_cast<std::size_t>(d)];
+      ob += cidx * sb[static_cast<std::size_t>(d)];
+    }
+    gemm_reference(ta, tb, m, n, k, a + oa, b + ob, c + i * m * n);
+  }
 }
 
 }  // namespace keras::backend::cpu

@@ -13,6 +13,7 @@
 // keepdims result. Axes are sorted and unique (the op's infer normalized them).
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -32,50 +33,87 @@ inline bool axis_reduced(const std::vector<std::int64_t>& axes, std::int64_t d) 
   return std::binary_search(axes.begin(), axes.end(), d);
 }
 
+// A short list of dims held inline (ranks above 8 spill to the heap): kernels run by a
+// compiled plan must not allocate.
+class InlineDims {
+ public:
+  InlineDims() = default;
+  explicit InlineDims(int n) {
+    for (int i = 0; i < n; ++i) push_back(0);
+  }
+  void push_back(std::int64_t v) {
+    if (size_ < kInline) inline_[size_] = v;
+    else {
+      if (heap_.empty()) heap_.assign(inline_, inline_ + kInline);
+      heap_.push_back(v);
+    }
+    ++size_;
+  }
+  std::int64_t& operator[](int i) { return size_ <= kInline ? inline_[i] : heap_[static_cast<std::size_t>(i)]; }
+  std::int64_t operator[](int i) const { return size_ <= kInline ? inline_[i] : heap_[static_cast<std::size_t>(i)]; }
+  int size() const { return size_; }
+
+ private:
+  static constexpr int kInline = 8;
+  std::int64_t inline_[kInline] = {};
+  std::vector<std::int64_t> heap_;
+  int size_ = 0;
+};
+
 // The (outer, reduce, inner) view of an input, plus the gather needed when the reduced
 // axes do not form one block.
 struct ReduceGeometry {
   std::int64_t outer = 1, reduce = 1, inner = 1;
   bool permuted = false;
   // For the permuted case: input dims/strides listed kept-first then reduced, size-1 dims dropped.
-  std::vector<std::int64_t> perm_dims, perm_strides;
+  InlineDims perm_dims, perm_strides;
 };
 
 inline ReduceGeometry reduce_geometry(const Shape& xs, const std::vector<std::int64_t>& axes) {
   ReduceGeometry g;
-  // Segments of merged axes: (size, reduced?), ignoring size-1 axes.
-  std::vector<std::pair<std::int64_t, bool>> segs;
-  for (int d = 0; d < xs.rank(); ++d) {
+  // Segments of merged axes: (size, reduced?), ignoring size-1 axes. Only up to three
+  // matter; more means the gathered case. Held inline: compiled plans run allocation-free.
+  std::int64_t seg_size[3] = {1, 1, 1};
+  bool seg_reduced[3] = {false, false, false};
+  int segs = 0;
+  for (int d = 0; d < xs.rank() && segs <= 3; ++d) {
     const std::int64_t n = xs.dims()[d];
     const bool r = axis_reduced(axes, d);
     if (n == 1) continue;
-    if (!segs.empty() && segs.back().second == r) segs.back().first *= n;
-    else segs.push_back({n, r});
+    if (segs > 0 && seg_reduced[segs - 1] == r) {
+      seg_size[segs - 1] *= n;
+    } else if (segs < 3) {
+      seg_size[segs] = n, seg_reduced[segs] = r;
+      ++segs;
+    } else {
+      segs = 4;
+    }
   }
-  if (segs.empty()) return g;
-  if (segs.size() == 1) {
-    (segs[0].second ? g.reduce : g.outer) = segs[0].first;
+  if (segs == 0) return g;
+  if (segs == 1) {
+    (seg_reduced[0] ? g.reduce : g.outer) = seg_size[0];
     return g;
   }
-  if (segs.size() == 2) {
-    if (segs[0].second) g.reduce = segs[0].first, g.inner = segs[1].first;
-    else g.outer = segs[0].first, g.reduce = segs[1].first;
+  if (segs == 2) {
+    if (seg_reduced[0]) g.reduce = seg_size[0], g.inner = seg_size[1];
+    else g.outer = seg_size[0], g.reduce = seg_size[1];
     return g;
   }
-  if (segs.size() == 3 && !segs[0].second) {
-    g.outer = segs[0].first, g.reduce = segs[1].first, g.inner = segs[2].first;
+  if (segs == 3 && !seg_reduced[0]) {
+    g.outer = seg_size[0], g.reduce = seg_size[1], g.inner = seg_size[2];
     return g;
   }
   g.permuted = true;
   g.outer = 1;
   g.reduce = 1;
-  const auto strides = row_major_strides(xs);
   for (int pass = 0; pass < 2; ++pass)
     for (int d = 0; d < xs.rank(); ++d) {
       const bool r = axis_reduced(axes, d);
       if (xs.dims()[d] == 1 || r != (pass == 1)) continue;
+      std::int64_t stride = 1;
+      for (int e = d + 1; e < xs.rank(); ++e) stride *= xs.dims()[e];
       g.perm_dims.push_back(xs.dims()[d]);
-      g.perm_strides.push_back(strides[d]);
+      g.perm_strides.push_back(stride);
       (r ? g.reduce : g.outer) *= xs.dims()[d];
     }
   return g;
@@ -85,11 +123,11 @@ inline ReduceGeometry reduce_geometry(const Shape& xs, const std::vector<std::in
 // axis runs as a tight strided loop (often stride 1); an odometer walks the rest.
 template <typename T>
 void permute_for_reduce(const T* src, T* dst, const ReduceGeometry& g, bool scatter) {
-  const int rank = static_cast<int>(g.perm_dims.size());
+  const int rank = g.perm_dims.size();
   const std::int64_t n = g.outer * g.reduce;
   if (n == 0) return;
   const std::int64_t run = g.perm_dims[rank - 1], step = g.perm_strides[rank - 1];
-  std::vector<std::int64_t> idx(static_cast<std::size_t>(rank), 0);
+  InlineDims idx(rank);
   std::int64_t off = 0;
   for (std::int64_t i = 0; i < n; i += run) {
     if (scatter)
@@ -105,12 +143,36 @@ void permute_for_reduce(const T* src, T* dst, const ReduceGeometry& g, bool scat
   }
 }
 
-// A contiguous (outer, reduce, inner) view; owns the gathered copy when one was needed.
+// Grow-only per-thread scratch for gathered copies: the first run of a compiled plan sizes
+// it and later runs reuse it, so steady-state runs do not allocate. Requests above
+// kScratchKeep bytes are not kept (the caller allocates them per call instead).
+inline constexpr std::size_t kScratchKeep = std::size_t(64) << 20;
+
+inline void* reduce_scratch(int slot, std::size_t bytes) {
+  thread_local std::vector<std::max_align_t> buffers[2];
+  auto& b = buffers[slot];
+  const std::size_t words = (bytes + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
+  if (b.size() < words) b.resize(words);
+  return b.data();
+}
+
+// Room for n elements of T: the thread's scratch slot, or `owned` for very large requests.
+template <typename T>
+T* scratch_for(int slot, std::int64_t n, std::unique_ptr<T[]>& owned) {
+  const std::size_t bytes = static_cast<std::size_t>(n) * sizeof(T);
+  if (bytes > kScratchKeep) {
+    owned = std::make_unique<T[]>(static_cast<std::size_t>(n));
+    return owned.get();
+  }
+  return static_cast<T*>(reduce_scratch(slot, bytes));
+}
+
+// A contiguous (outer, reduce, inner) view; points at a gathered copy when one was needed.
 template <typename T>
 struct ReduceView {
   const T* data = nullptr;
   std::int64_t outer = 1, reduce = 1, inner = 1;
-  std::unique_ptr<T[]> storage;  // not std::vector: vector<bool> has no data()
+  std::unique_ptr<T[]> owned;  // only for gathers too large for the scratch
 };
 
 template <typename T>
@@ -122,9 +184,9 @@ ReduceView<T> make_reduce_view(const T* x, const Shape& xs, const std::vector<st
     v.data = x;
     return v;
   }
-  v.storage = std::make_unique<T[]>(static_cast<std::size_t>(g.outer * g.reduce));
-  permute_for_reduce(x, v.storage.get(), g, /*scatter=*/false);
-  v.data = v.storage.get();
+  T* copy = scratch_for(0, g.outer * g.reduce, v.owned);
+  permute_for_reduce(x, copy, g, /*scatter=*/false);
+  v.data = copy;
   return v;
 }
 
@@ -176,20 +238,27 @@ struct ExtremeReducer {
   T finish(Acc a, std::int64_t, std::int64_t) const { return a; }
 };
 
-// Sum of squared deviations from a per-output centre, divided by the count (population variance).
-template <typename T, typename R>
+// Population variance around a per-output centre c (an approximate mean): with d = x - c,
+// var = mean(d^2) - mean(d)^2, the corrected two-pass formula, exact up to rounding even
+// when c is the mean rounded to the output type.
+template <typename T, typename R, typename C>
 struct CenteredSquareReducer {
-  using Acc = double;
-  const double* centre;
+  struct Acc {
+    double s1, s2;
+  };
+  const C* centre;
   bool take_sqrt;
-  Acc init() const { return 0.0; }
+  Acc init() const { return {0.0, 0.0}; }
   void step(Acc& a, T v, std::int64_t o) const {
-    const double d = static_cast<double>(v) - centre[o];
-    a += d * d;
+    const double d = static_cast<double>(v) - static_cast<double>(centre[o]);
+    a.s1 += d;
+    a.s2 += d * d;
   }
-  void combine(Acc& a, Acc b) const { a += b; }
-  R finish(Acc a, std::int64_t n, std::int64_t) const {
-    const double var = n ? a / static_cast<double>(n) : NAN;
+  void combine(Acc& a, const Acc& b) const { a.s1 += b.s1, a.s2 += b.s2; }
+  R finish(const Acc& a, std::int64_t n, std::int64_t) const {
+    if (n == 0) return static_cast<R>(NAN);
+    const double m1 = a.s1 / static_cast<double>(n);
+    const double var = std::max(0.0, a.s2 / static_cast<double>(n) - m1 * m1);
     return static_cast<R>(take_sqrt ? std::sqrt(var) : var);
   }
 };
@@ -235,17 +304,21 @@ void reduce_view(const ReduceView<T>& v, R* out, const Red& red) {
   const std::int64_t O = v.outer, N = v.reduce, I = v.inner;
   if (O * I == 0) return;
   if (I == 1 && O == 1 && N > kReduceChunk) {
-    // All-reduce: fixed-size chunks reduced in parallel, partials combined in chunk order.
-    const std::int64_t chunks = (N + kReduceChunk - 1) / kReduceChunk;
-    std::vector<Acc> partial(static_cast<std::size_t>(chunks), red.init());
-    parallel_for(chunks, 1, [&](std::int64_t lo, std::int64_t hi) {
-      for (std::int64_t c = lo; c < hi; ++c) {
-        const std::int64_t b = c * kReduceChunk, e = std::min(N, b + kReduceChunk);
-        partial[static_cast<std::size_t>(c)] = reduce_run(red, x + b, e - b, 0);
-      }
-    });
+    // All-reduce: fixed-size chunks reduced in parallel, partials combined in chunk order
+    // (so the result does not depend on the thread count), a group of chunks at a time.
+    constexpr std::int64_t kGroup = 64;
+    Acc partial[kGroup];
     Acc total = red.init();
-    for (const Acc& p : partial) red.combine(total, p);
+    for (std::int64_t g0 = 0; g0 < N; g0 += kGroup * kReduceChunk) {
+      const std::int64_t chunks = std::min(kGroup, (N - g0 + kReduceChunk - 1) / kReduceChunk);
+      parallel_for(chunks, 1, [&](std::int64_t lo, std::int64_t hi) {
+        for (std::int64_t c = lo; c < hi; ++c) {
+          const std::int64_t b = g0 + c * kReduceChunk, e = std::min(N, b + kReduceChunk);
+          partial[c] = reduce_run(red, x + b, e - b, 0);
+        }
+      });
+      for (std::int64_t c = 0; c < chunks; ++c) red.combine(total, partial[c]);
+    }
     out[0] = red.finish(total, N, 0);
     return;
   }
@@ -285,22 +358,22 @@ void reduce(const T* x, const Shape& xs, const std::vector<std::int64_t>& axes, 
   reduce_view(make_reduce_view(x, xs, axes), out, red);
 }
 
-// Population variance (ddof 0) or standard deviation: mean first, then squared deviations.
+// Population variance (ddof 0) or standard deviation: the mean first, written into `out`,
+// then the deviations from it. Each output is read as a centre only by its own reduction,
+// before that reduction writes it, so no scratch buffer is needed.
 template <typename T, typename R>
 void variance(const T* x, const Shape& xs, const std::vector<std::int64_t>& axes, R* out, bool take_sqrt) {
   const ReduceView<T> v = make_reduce_view(x, xs, axes);
-  std::vector<double> mean(static_cast<std::size_t>(v.outer * v.inner));
-  reduce_view(v, mean.data(), MeanReducer<T, double>{});
-  reduce_view(v, out, CenteredSquareReducer<T, R>{mean.data(), take_sqrt});
+  reduce_view(v, out, MeanReducer<T, R>{});
+  reduce_view(v, out, CenteredSquareReducer<T, R, R>{out, take_sqrt});
 }
 
-// Stable log(sum(exp(x))) over the axes.
+// Stable log(sum(exp(x))) over the axes; the slice maxima live in `out` between the passes.
 template <typename T>
 void logsumexp(const T* x, const Shape& xs, const std::vector<std::int64_t>& axes, T* out) {
   const ReduceView<T> v = make_reduce_view(x, xs, axes);
-  std::vector<T> peak(static_cast<std::size_t>(v.outer * v.inner));
-  reduce_view(v, peak.data(), ExtremeReducer<T, true>{});
-  reduce_view(v, out, ShiftedExpReducer<T>{peak.data()});
+  reduce_view(v, out, ExtremeReducer<T, true>{});
+  reduce_view(v, out, ShiftedExpReducer<T>{out});
 }
 
 // Index of the first maximum (or minimum) along the reduced block of a single axis,
@@ -316,20 +389,22 @@ void arg_extreme(const T* x, std::int64_t outer, std::int64_t n, std::int64_t in
   };
   parallel_for(outer, std::max<std::int64_t>(1, kReduceGrain / std::max<std::int64_t>(n * inner, 1)),
                [&](std::int64_t lo, std::int64_t hi) {
-                 std::vector<T> best(static_cast<std::size_t>(inner));
-                 for (std::int64_t o = lo; o < hi; ++o) {
-                   const T* block = x + o * n * inner;
-                   Index* dst = out + o * inner;
-                   for (std::int64_t j = 0; j < inner; ++j) {
-                     dst[j] = 0;
-                     if (n > 0) best[j] = block[j];
+                 T best[kReduceColumnBlock];
+                 for (std::int64_t o = lo; o < hi; ++o)
+                   for (std::int64_t j0 = 0; j0 < inner; j0 += kReduceColumnBlock) {
+                     const std::int64_t nj = std::min(kReduceColumnBlock, inner - j0);
+                     const T* block = x + o * n * inner + j0;
+                     Index* dst = out + o * inner + j0;
+                     for (std::int64_t j = 0; j < nj; ++j) {
+                       dst[j] = 0;
+                       if (n > 0) best[j] = block[j];
+                     }
+                     for (std::int64_t r = 1; r < n; ++r) {
+                       const T* row = block + r * inner;
+                       for (std::int64_t j = 0; j < nj; ++j)
+                         if (better(row[j], best[j])) best[j] = row[j], dst[j] = static_cast<Index>(r);
+                     }
                    }
-                   for (std::int64_t r = 1; r < n; ++r) {
-                     const T* row = block + r * inner;
-                     for (std::int64_t j = 0; j < inner; ++j)
-                       if (better(row[j], best[j])) best[j] = row[j], dst[j] = static_cast<Index>(r);
-                   }
-                 }
                });
 }
 
@@ -339,41 +414,44 @@ void arg_extreme(const T* x, std::int64_t outer, std::int64_t n, std::int64_t in
 template <typename T>
 void prod_others(const T* x, const Shape& xs, const std::vector<std::int64_t>& axes, const T* g, T* out) {
   const ReduceGeometry geo = reduce_geometry(xs, axes);
-  std::vector<T> gathered, result;
+  std::unique_ptr<T[]> owned_src, owned_dst;
   const T* src = x;
   T* dst = out;
   if (geo.permuted) {
-    gathered.resize(static_cast<std::size_t>(geo.outer * geo.reduce));
-    result.resize(gathered.size());
-    permute_for_reduce(x, gathered.data(), geo, false);
-    src = gathered.data();
-    dst = result.data();
+    T* gathered = scratch_for(0, geo.outer * geo.reduce, owned_src);
+    permute_for_reduce(x, gathered, geo, false);
+    src = gathered;
+    dst = scratch_for(1, geo.outer * geo.reduce, owned_dst);
   }
   const std::int64_t O = geo.outer, N = geo.reduce, I = geo.inner;
   using Acc = wide_t<T>;
-  parallel_for(O, std::max<std::int64_t>(1, kReduceGrain / std::max<std::int64_t>(N * I, 1)),
+  // Per (outer, block of columns): prefix products go straight into the output, then a
+  // backward sweep multiplies in the suffix products and g.
+  const std::int64_t blocks = (I + kReduceColumnBlock - 1) / kReduceColumnBlock;
+  parallel_for(O * blocks, std::max<std::int64_t>(1, kReduceGrain / std::max<std::int64_t>(N * std::min(I, kReduceColumnBlock), 1)),
                [&](std::int64_t lo, std::int64_t hi) {
-                 std::vector<Acc> run(static_cast<std::size_t>(I));
-                 std::vector<Acc> prefix(static_cast<std::size_t>(N * I));
-                 for (std::int64_t o = lo; o < hi; ++o) {
-                   const T* xb = src + o * N * I;
-                   T* ob = dst + o * N * I;
-                   std::fill(run.begin(), run.end(), Acc(1));
+                 Acc run[kReduceColumnBlock];
+                 for (std::int64_t t = lo; t < hi; ++t) {
+                   const std::int64_t o = t / blocks, j0 = (t % blocks) * kReduceColumnBlock;
+                   const std::int64_t nj = std::min(kReduceColumnBlock, I - j0);
+                   const T* xb = src + o * N * I + j0;
+                   T* ob = dst + o * N * I + j0;
+                   const T* gb = g + o * I + j0;
+                   for (std::int64_t j = 0; j < nj; ++j) run[j] = Acc(1);
                    for (std::int64_t r = 0; r < N; ++r)
-                     for (std::int64_t j = 0; j < I; ++j) {
-                       prefix[r * I + j] = run[j];
+                     for (std::int64_t j = 0; j < nj; ++j) {
+                       ob[r * I + j] = static_cast<T>(run[j]);
                        run[j] *= static_cast<Acc>(xb[r * I + j]);
                      }
-                   std::fill(run.begin(), run.end(), Acc(1));
+                   for (std::int64_t j = 0; j < nj; ++j) run[j] = static_cast<Acc>(gb[j]);
                    for (std::int64_t r = N - 1; r >= 0; --r)
-                     for (std::int64_t j = 0; j < I; ++j) {
-                       const Acc gv = static_cast<Acc>(g[o * I + j]);
-                       ob[r * I + j] = static_cast<T>(gv * prefix[r * I + j] * run[j]);
+                     for (std::int64_t j = 0; j < nj; ++j) {
+                       ob[r * I + j] = static_cast<T>(static_cast<Acc>(ob[r * I + j]) * run[j]);
                        run[j] *= static_cast<Acc>(xb[r * I + j]);
                      }
                  }
                });
-  if (geo.permuted) permute_for_reduce(result.data(), out, geo, /*scatter=*/true);
+  if (geo.permuted) permute_for_reduce(dst, out, geo, /*scatter=*/true);
 }
 
 // ---- reference twins: one output index per input element, by explicit unravelling -------
@@ -416,7 +494,7 @@ template <typename T, typename R>
 void variance_reference(const T* x, const Shape& xs, const std::vector<std::int64_t>& axes, R* out, bool take_sqrt) {
   std::vector<double> mean(static_cast<std::size_t>(reduce_out_count(xs, axes)));
   reduce_reference(x, xs, axes, mean.data(), MeanReducer<T, double>{});
-  reduce_reference(x, xs, axes, out, CenteredSquareReducer<T, R>{mean.data(), take_sqrt});
+  reduce_reference(x, xs, axes, out, CenteredSquareReducer<T, R, double>{mean.data(), take_sqrt});
 }
 
 template <typename T>
