@@ -363,17 +363,15 @@ Outputs Layer::dispatch(const std::vector<Tensor>& inputs, std::optional<bool> t
                      "\" was called on a mix of Keras tensors (from keras::Input or a layer call) and other "
                      "tensors. In the functional API every input must be a Keras tensor. Received: " +
                      std::to_string(inputs.size()) + " inputs with shapes " + shapes_to_string(specs));
+  // A layer the graph cannot own fails here, before anything changes.
+  if (record && weak_from_this().expired())
+    throw ValueError("Layer \"" + name() +
+                     "\" was called on Keras tensors but is not owned by a std::shared_ptr. Create layers for "
+                     "the functional API with keras::layers::make<T>(...) or std::make_shared<T>(...).");
   assert_input_compatibility(specs);
   build_once(shapes);
   const bool train = training.value_or(call_context.depth > 0 ? call_context.training : false);
-  if (record) {
-    // Take the owning pointer first: a stack-allocated layer fails here, before any change.
-    if (weak_from_this().expired())
-      throw ValueError("Layer \"" + name() +
-                       "\" was called on Keras tensors but is not owned by a std::shared_ptr. Create layers for "
-                       "the functional API with keras::layers::make<T>(...) or std::make_shared<T>(...).");
-    return record_node(inputs, compute_output_spec(specs));
-  }
+  if (record) return record_node(inputs, compute_output_spec(specs));
   CallScope scope(train);
   return call(inputs, train);
 }

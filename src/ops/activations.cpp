@@ -92,19 +92,25 @@ T softplus_of(T x) {
 
 // ---- gradient rules ---------------------------------------------------------------------
 
+// A constant in `like`'s dtype. (A bare C++ literal is a float32 weak scalar: it would round
+// constants such as SELU's scale in float64 graphs.)
+Tensor constant(double value, const Tensor& like) { return Tensor::scalar(value, like.dtype()); }
+
 Tensor zeros_for(const GradContext& c) { return zeros_like(c.grad); }
 
 // relu, relu6, tanh and sigmoid read the forward output: no recomputation.
-std::vector<Tensor> grad_relu(const GradContext& c) { return {where(greater(c.output, 0.0), c.grad, zeros_for(c))}; }
+std::vector<Tensor> grad_relu(const GradContext& c) {
+  return {where(greater(c.output, constant(0, c.output)), c.grad, zeros_for(c))};
+}
 std::vector<Tensor> grad_relu6(const GradContext& c) {
-  const Tensor inside = logical_and(greater(c.output, 0.0), less(c.output, 6.0));
+  const Tensor inside = logical_and(greater(c.output, constant(0, c.output)), less(c.output, constant(6, c.output)));
   return {where(inside, c.grad, zeros_for(c))};
 }
 std::vector<Tensor> grad_tanh(const GradContext& c) {
-  return {multiply(c.grad, subtract(1.0, square(c.output)))};
+  return {multiply(c.grad, subtract(constant(1, c.output), square(c.output)))};
 }
 std::vector<Tensor> grad_sigmoid(const GradContext& c) {
-  return {multiply(c.grad, multiply(c.output, subtract(1.0, c.output)))};
+  return {multiply(c.grad, multiply(c.output, subtract(constant(1, c.output), c.output)))};
 }
 // y = softmax(x): dx = y * (g - sum(g * y, axis)).
 std::vector<Tensor> grad_softmax(const GradContext& c) {
@@ -119,46 +125,53 @@ std::vector<Tensor> grad_log_softmax(const GradContext& c) {
 }
 // For x <= 0, d/dx alpha (e^x - 1) = alpha e^x = y + alpha.
 std::vector<Tensor> grad_elu(const GradContext& c) {
-  const double alpha = c.attrs.floats[0];
-  return {where(greater(c.inputs[0], 0.0), c.grad, multiply(c.grad, add(c.output, alpha)))};
+  const Tensor& x = c.inputs[0];
+  return {where(greater(x, constant(0, x)), c.grad, multiply(c.grad, add(c.output, constant(c.attrs.floats[0], x))))};
 }
 std::vector<Tensor> grad_selu(const GradContext& c) {
-  return {where(greater(c.inputs[0], 0.0), multiply(c.grad, kSeluScale),
-                multiply(c.grad, add(c.output, kSeluScale * kSeluAlpha)))};
+  const Tensor& x = c.inputs[0];
+  return {where(greater(x, constant(0, x)), multiply(c.grad, constant(kSeluScale, x)),
+                multiply(c.grad, add(c.output, constant(kSeluScale * kSeluAlpha, x))))};
 }
 std::vector<Tensor> grad_gelu(const GradContext& c) {
   const Tensor& x = c.inputs[0];
+  const Tensor one = constant(1, x), half = constant(0.5, x);
   if (c.attrs.flag) {
     // y = x/2 (1 + t), t = tanh(u), u = s (x + k x^3):
     // dy/dx = (1 + t)/2 + x/2 (1 - t^2) s (1 + 3 k x^2).
     const Tensor x2 = square(x);
-    const Tensor t = tanh(multiply(multiply(x, add(multiply(x2, kGeluCoeff), 1.0)), kSqrt2OverPi));
-    const Tensor du = multiply(add(multiply(x2, 3.0 * kGeluCoeff), 1.0), kSqrt2OverPi);
-    const Tensor d = add(multiply(add(t, 1.0), 0.5), multiply(multiply(multiply(x, 0.5), subtract(1.0, square(t))), du));
+    const Tensor s = constant(kSqrt2OverPi, x);
+    const Tensor t = tanh(multiply(multiply(x, add(multiply(x2, constant(kGeluCoeff, x)), one)), s));
+    const Tensor du = multiply(add(multiply(x2, constant(3 * kGeluCoeff, x)), one), s);
+    const Tensor d =
+        add(multiply(add(t, one), half), multiply(multiply(multiply(x, half), subtract(one, square(t))), du));
     return {multiply(c.grad, d)};
   }
   // y = x Phi(x): dy/dx = Phi(x) + x phi(x).
-  const Tensor cdf = multiply(add(erf(multiply(x, kInvSqrt2)), 1.0), 0.5);
-  const Tensor pdf = multiply(exp(multiply(square(x), -0.5)), kInvSqrt2Pi);
+  const Tensor cdf = multiply(add(erf(multiply(x, constant(kInvSqrt2, x))), one), half);
+  const Tensor pdf = multiply(exp(multiply(square(x), constant(-0.5, x))), constant(kInvSqrt2Pi, x));
   return {multiply(c.grad, add(cdf, multiply(x, pdf)))};
 }
 // y = x s(x): dy/dx = s (1 + x (1 - s)).
 std::vector<Tensor> grad_silu(const GradContext& c) {
   const Tensor& x = c.inputs[0];
   const Tensor s = sigmoid(x);
-  return {multiply(c.grad, multiply(s, add(multiply(x, subtract(1.0, s)), 1.0)))};
+  const Tensor one = constant(1, x);
+  return {multiply(c.grad, multiply(s, add(multiply(x, subtract(one, s)), one)))};
 }
 std::vector<Tensor> grad_softplus(const GradContext& c) { return {multiply(c.grad, sigmoid(c.inputs[0]))}; }
 std::vector<Tensor> grad_softsign(const GradContext& c) {
-  return {divide(c.grad, square(add(abs(c.inputs[0]), 1.0)))};
+  const Tensor& x = c.inputs[0];
+  return {divide(c.grad, square(add(abs(x), constant(1, x))))};
 }
 std::vector<Tensor> grad_leaky_relu(const GradContext& c) {
-  return {where(greater(c.inputs[0], 0.0), c.grad, multiply(c.grad, c.attrs.floats[0]))};
+  const Tensor& x = c.inputs[0];
+  return {where(greater(x, constant(0, x)), c.grad, multiply(c.grad, constant(c.attrs.floats[0], x)))};
 }
 std::vector<Tensor> grad_hard_sigmoid(const GradContext& c) {
   const Tensor& x = c.inputs[0];
-  const Tensor inside = logical_and(greater(x, -3.0), less(x, 3.0));
-  return {where(inside, multiply(c.grad, 1.0 / 6.0), zeros_for(c))};
+  const Tensor inside = logical_and(greater(x, constant(-3, x)), less(x, constant(3, x)));
+  return {where(inside, multiply(c.grad, constant(1.0 / 6.0, x)), zeros_for(c))};
 }
 
 // ---- op definitions ---------------------------------------------------------------------
@@ -168,7 +181,7 @@ std::vector<Tensor> grad_hard_sigmoid(const GradContext& c) {
     static const OpDef def{#NAME, 1,                                                               \
                            [](const std::vector<TensorSpec>& in, Attrs&) { return infer_##DOMAIN(in, #NAME); }, \
                            [](const KernelArgs& k) {                                               \
-                             DOMAIN##_kernel(k, []<typename T>(T x, [[maybe_unused]] const Attrs& a) { return EXPR; }); \
+                             DOMAIN##_kernel(k, []<typename T>(T x, const Attrs& a) { return EXPR; }); \
                            },                                                                      \
                            GRAD, /*elementwise=*/true};                                            \
     return def;                                                                                    \
@@ -225,7 +238,9 @@ const OpDef& softmax_op() {
 
 const OpDef& log_softmax_op() {
   static const OpDef def{"log_softmax", 1,
-                         [](const std::vector<TensorSpec>& in, Attrs& a) { return infer_softmax(in, a, "log_softmax"); },
+                         [](const std::vector<TensorSpec>& in, Attrs& a) {
+                           return infer_softmax(in, a, "log_softmax");
+                         },
                          softmax_kernel<true>, grad_log_softmax, false};
   return def;
 }

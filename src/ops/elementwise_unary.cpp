@@ -86,17 +86,27 @@ T sign_of(T x) {
 
 // ---- gradient rules (written with ops) ----------------------------------------------------
 
+// A constant in `like`'s dtype. (A bare C++ literal is a float32 weak scalar: it would round
+// constants such as 2/sqrt(pi) in float64 graphs.)
+Tensor constant(double value, const Tensor& like) { return Tensor::scalar(value, like.dtype()); }
+
 std::vector<Tensor> grad_negative(const GradContext& c) { return {negative(c.grad)}; }
-std::vector<Tensor> grad_square(const GradContext& c) { return {multiply(c.grad, multiply(c.inputs[0], 2.0))}; }
+std::vector<Tensor> grad_square(const GradContext& c) {
+  return {multiply(c.grad, multiply(c.inputs[0], constant(2, c.inputs[0])))};
+}
 // d sqrt(x) = 1 / (2 sqrt(x)): reuse the output.
-std::vector<Tensor> grad_sqrt(const GradContext& c) { return {divide(multiply(c.grad, 0.5), c.output)}; }
+std::vector<Tensor> grad_sqrt(const GradContext& c) {
+  return {divide(multiply(c.grad, constant(0.5, c.output)), c.output)};
+}
 // d x^(-1/2) = -1/2 x^(-3/2) = -1/2 y^3.
 std::vector<Tensor> grad_rsqrt(const GradContext& c) {
-  return {multiply(c.grad, multiply(multiply(c.output, multiply(c.output, c.output)), -0.5))};
+  return {multiply(c.grad, multiply(multiply(c.output, multiply(c.output, c.output)), constant(-0.5, c.output)))};
 }
 std::vector<Tensor> grad_exp(const GradContext& c) { return {multiply(c.grad, c.output)}; }
 std::vector<Tensor> grad_log(const GradContext& c) { return {divide(c.grad, c.inputs[0])}; }
-std::vector<Tensor> grad_log1p(const GradContext& c) { return {divide(c.grad, add(c.inputs[0], 1.0))}; }
+std::vector<Tensor> grad_log1p(const GradContext& c) {
+  return {divide(c.grad, add(c.inputs[0], constant(1, c.inputs[0])))};
+}
 std::vector<Tensor> grad_abs(const GradContext& c) { return {multiply(c.grad, sign(c.inputs[0]))}; }
 // d (1/x) = -1/x^2 = -y^2.
 std::vector<Tensor> grad_reciprocal(const GradContext& c) {
@@ -106,7 +116,8 @@ std::vector<Tensor> grad_sin(const GradContext& c) { return {multiply(c.grad, co
 std::vector<Tensor> grad_cos(const GradContext& c) { return {negative(multiply(c.grad, sin(c.inputs[0])))}; }
 // d erf(x) = 2/sqrt(pi) exp(-x^2).
 std::vector<Tensor> grad_erf(const GradContext& c) {
-  return {multiply(c.grad, multiply(exp(negative(square(c.inputs[0]))), 1.1283791670955126))};
+  const Tensor& x = c.inputs[0];
+  return {multiply(c.grad, multiply(exp(negative(square(x))), constant(1.1283791670955126, x)))};
 }
 
 // ---- op definitions ---------------------------------------------------------------------

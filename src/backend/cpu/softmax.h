@@ -52,8 +52,10 @@ void softmax_row(const T* x, T* out, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) out[i] = fast_exp(x[i] - m);
   const T s = row_sum(out, n);
   if constexpr (Log) {
-    const T shift = m + std::log(s);
-    for (std::int64_t i = 0; i < n; ++i) out[i] = x[i] - shift;
+    // (x - m) - log(s), not x - (m + log(s)): m + log(s) would round away log(s)'s digits
+    // when |m| is large.
+    const T log_s = std::log(s);
+    for (std::int64_t i = 0; i < n; ++i) out[i] = (x[i] - m) - log_s;
   } else {
     const T scale = T(1) / s;
     for (std::int64_t i = 0; i < n; ++i) out[i] *= scale;
@@ -81,9 +83,9 @@ void softmax_columns(const T* x, T* out, std::int64_t n, std::int64_t inner, std
     }
   }
   if constexpr (Log) {
-    for (std::int64_t j = 0; j < width; ++j) m[j] += std::log(s[j]);
+    for (std::int64_t j = 0; j < width; ++j) s[j] = std::log(s[j]);
     for (std::int64_t i = 0; i < n; ++i)
-      for (std::int64_t j = 0; j < width; ++j) out[i * inner + j] = x[i * inner + j] - m[j];
+      for (std::int64_t j = 0; j < width; ++j) out[i * inner + j] = (x[i * inner + j] - m[j]) - s[j];
   } else {
     for (std::int64_t j = 0; j < width; ++j) s[j] = T(1) / s[j];
     for (std::int64_t i = 0; i < n; ++i)
@@ -94,6 +96,7 @@ void softmax_columns(const T* x, T* out, std::int64_t n, std::int64_t inner, std
 }  // namespace softmax_detail
 
 // x, out: (outer, n, inner) row-major; normalises along n. Log selects log_softmax.
+// out must not alias x (log_softmax reads x again after writing exponentials into out).
 template <typename T, bool Log>
 void softmax(const T* x, T* out, std::int64_t outer, std::int64_t n, std::int64_t inner) {
   using namespace softmax_detail;
