@@ -3,6 +3,7 @@
 #
 #   make demo        configure (Release, build/), build and run examples/engine_demo
 #   make test        build everything and run the test suite with ctest
+#   make examples    also install the examples' data sets (Fashion-MNIST), build all examples
 #   make bench       build the benchmarks and compare with PyTorch (bench/run_all.sh)
 #   make sanitize    Debug build with AddressSanitizer + UBSan in build-asan/, run the tests
 #   make install     install headers, libraries and the CMake package (PREFIX=/usr/local)
@@ -36,18 +37,21 @@ MAKEFLAGS += --no-print-directory
 # The targets call apt-get and cmake on shared directories: never run them concurrently.
 .NOTPARALLEL:
 
-.PHONY: all setup setup-bench configure build demo test bench sanitize install clean help
+.PHONY: all setup setup-bench setup-examples configure build demo examples test bench sanitize install clean help
 
 all: build
 
 help:
-	@sed -n '1,14p' Makefile
+	@sed -n '1,15p' Makefile
 
 setup:
 	@scripts/setup.sh
 
 setup-bench:
 	@scripts/setup.sh --bench
+
+setup-examples:
+	@scripts/setup.sh --examples
 
 configure: setup
 	@$(CONFIGURE) -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
@@ -59,6 +63,11 @@ demo: configure
 	@$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target engine_demo
 	@echo "--- $(BUILD_DIR)/examples/engine_demo"
 	@$(BUILD_DIR)/examples/engine_demo
+
+examples: setup-examples
+	@$(CONFIGURE) -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
+	@$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target keras_examples
+	@echo "examples built in $(BUILD_DIR)/examples/"
 
 test: build
 	@$(CTEST) --test-dir $(BUILD_DIR) --output-on-failure -j $(TEST_JOBS)

@@ -9,7 +9,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake ccache pkg-config libopenblas-dev libgtest-dev libgmock-dev
-          libbenchmark-dev libhdf5-dev libzip-dev nlohmann-json3-dev python3 python3-numpy)
+          libbenchmark-dev libhdf5-dev libzip-dev zlib1g-dev nlohmann-json3-dev python3 python3-numpy)
 bench_packages=(python3-torch libtorch-dev)
 example_packages=(dataset-fashion-mnist)
 
