@@ -295,9 +295,12 @@ Dropout::Dropout(double rate, std::optional<std::uint64_t> seed, LayerOptions op
 Tensor Dropout::call(const Tensor& x, bool training) {
   if (!training || rate_ == 0.0) return x;
   if (rate_ == 1.0) return ops::zeros_like(x);
-  if (!x.shape().is_fully_defined())
-    throw NotImplementedError("Dropout in training mode needs the input's full shape (the mask is drawn per call). "
-                              "Received: shape=" + x.shape().to_string());
+  // keras::random draws concrete tensors: inside a traced (compiled) step the mask would be
+  // drawn once and baked into the plan, silently dropping the same units every step.
+  if (x.is_symbolic())
+    throw NotImplementedError("Dropout in training mode cannot run inside a traced (compiled) function yet: the "
+                              "engine has no random op that draws a new mask per run. Call the model eagerly with "
+                              "training=true instead. Received: symbolic input of shape " + x.shape().to_string());
   // A fresh mask per call: the seed advances like Keras's SeedGenerator.
   Tensor u = random::uniform(x.shape(), 0.0, 1.0, x.dtype(), seed_ + calls_++);
   Tensor keep = ops::greater_equal(u, rate_);

@@ -139,6 +139,11 @@ TEST(Layer, DropoutOnlyInTrainingWithInvertedScaling) {
   // A new mask on the next call.
   EXPECT_NE((*drop)(x, true).to_vector<float>(), y);
   EXPECT_THROW(keras::layers::Dropout(1.5), keras::ValueError);
+  // Inside a compiled function, inference is the identity; training refuses to bake a mask.
+  keras::Function infer([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*drop)(in[0], false)}; });
+  EXPECT_EQ(infer({x})[0].to_vector<float>(), x.to_vector<float>());
+  keras::Function train([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*drop)(in[0], true)}; });
+  EXPECT_THROW(train({x}), keras::NotImplementedError);
 }
 
 TEST(Layer, ComputeOutputShapeByTracingAndOverride) {

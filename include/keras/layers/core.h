@@ -170,7 +170,9 @@ class Reshape : public Layer {
 };
 
 /// Inverted dropout: in training, zeroes each entry with probability `rate` and scales the
-/// kept ones by 1 / (1 - rate); at inference it is the identity.
+/// kept ones by 1 / (1 - rate); at inference it is the identity. Training mode works on
+/// concrete tensors only for now (NotImplementedError inside a traced function: the engine
+/// has no in-graph random op yet, and a mask baked into a plan would be wrong).
 class Dropout : public Layer {
  public:
   explicit Dropout(double rate, std::optional<std::uint64_t> seed = std::nullopt, LayerOptions options = {});
