@@ -139,7 +139,7 @@ class Lambda : public Layer {
 class Identity : public Layer {
  public:
   explicit Identity(LayerOptions options = {}) : Layer(std::move(options), "Identity") {}
-  Outputs call(const std::vector<Tensor>& inputs, bool training) override { return Outputs(inputs); }
+  Outputs call(const std::vector<Tensor>& inputs, bool /*training*/) override { return Outputs(inputs); }
 };
 
 /// (batch, d1, d2, ...) -> (batch, d1*d2*...). data_format "channels_first" moves axis 1
