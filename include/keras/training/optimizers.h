@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "keras/core/tensor.h"
@@ -46,8 +47,12 @@ struct OptimizerOptions {
 class LearningRate {
  public:
   LearningRate(double value) : value_(value) {}  // NOLINT(google-explicit-constructor)
-  LearningRate(std::shared_ptr<LearningRateSchedule> schedule)  // NOLINT(google-explicit-constructor)
-      : schedule_(std::move(schedule)) {}
+  /// Any schedule type (so that `SGD(std::make_shared<ExponentialDecay>(...))` converts).
+  template <typename S, typename = std::enable_if_t<std::is_base_of_v<LearningRateSchedule, S>>>
+  LearningRate(std::shared_ptr<S> schedule)  // NOLINT(google-explicit-constructor)
+      : schedule_(std::move(schedule)) {
+    if (!schedule_) throw ValueError("The learning-rate schedule is null.");
+  }
   double value() const { return value_; }
   const std::shared_ptr<LearningRateSchedule>& schedule() const { return schedule_; }
 
