@@ -285,6 +285,12 @@ inline constexpr int kReduceLanes = 32;
 
 template <typename T, typename Red>
 typename Red::Acc reduce_run(const Red& red, const T* p, std::int64_t n, std::int64_t o) {
+  if (n < kReduceLanes) {
+    // Short rows (a (batch, 3) prod, 10 class scores): lane set-up would dominate.
+    typename Red::Acc a = red.init();
+    for (std::int64_t r = 0; r < n; ++r) red.step(a, p[r], o);
+    return a;
+  }
   typename Red::Acc lanes[kReduceLanes];
   for (auto& l : lanes) l = red.init();
   std::int64_t r = 0;
