@@ -10,23 +10,48 @@
 namespace keras::graph_detail {
 namespace {
 
-// Every operand is either the node's own shape (sliced into blocks) or a single element
-// (passed whole to every block); anything else needs the kernel's broadcasting.
-bool operands_fusible(const Node* n) {
-  for (const auto& in : n->inputs) {
-    const Node* operand = storage_node(in.get());
-    if (operand->shape != n->shape && operand->shape.num_elements() != 1) return false;
+Shape without_leading_ones(const Shape& shape) {
+  std::vector<std::int64_t> dims = shape.dims();
+  dims.erase(dims.begin(), std::find_if(dims.begin(), dims.end(), [](std::int64_t d) { return d != 1; }));
+  return Shape(std::move(dims));
+}
+
+// How `operand` maps onto blocks of `out`; false when it cannot (a general broadcast).
+bool operand_kind(const Shape& operand, const Shape& out, OperandKind& kind) {
+  if (operand == out) {
+    kind = OperandKind::full;
+    return true;
   }
+  if (operand.num_elements() == 1) {
+    kind = OperandKind::scalar;
+    return true;
+  }
+  const Shape row = without_leading_ones(operand);
+  if (row.rank() >= out.rank() || row.num_elements() > kFuseMaxRow) return false;
+  if (!std::equal(row.begin(), row.end(), out.dims().end() - row.rank())) return false;
+  kind = OperandKind::row;
   return true;
 }
 
-bool fusible_op(const Node* n) {
+// Every operand is the node's own shape (sliced into blocks), a trailing-dims row (whole
+// in every block of whole rows) or a single element; anything else needs the kernel's
+// general broadcasting.
+bool operands_fusible(const Node* n, const Facts& facts) {
+  OperandKind kind;
+  const Shape& out = facts.at(n).shape;
+  for (const auto& in : n->inputs)
+    if (!operand_kind(facts.at(storage_node(in.get())).shape, out, kind)) return false;
+  return true;
+}
+
+bool fusible_op(const Node* n, const Facts& facts) {
   if (n->kind != NodeKind::op || n->value || !n->op->elementwise || n->op->side_effect) return false;
-  const std::int64_t count = n->shape.num_elements();
-  return count > 0 && count <= kFuseMaxElements && operands_fusible(n);
+  const std::int64_t count = facts.at(n).shape.num_elements();
+  return count > 0 && count <= kFuseMaxElements && operands_fusible(n, facts);
 }
 
 struct Collector {
+  const Facts& facts;
   const std::unordered_map<const Node*, int>& consumers;
   const std::unordered_set<const Node*>& outputs;
   const std::unordered_set<const Node*>& scheduled;
@@ -39,7 +64,8 @@ struct Collector {
     if (in_group.count(x) || !scheduled.count(x) || absorbed.count(x) || outputs.count(x)) return false;
     if (static_cast<int>(in_group.size()) >= kFuseMaxMembers) return false;
     auto c = consumers.find(x);
-    return c != consumers.end() && c->second == 1 && x->shape == root->shape && fusible_op(x);
+    return c != consumers.end() && c->second == 1 && facts.at(x).shape == facts.at(root).shape &&
+           fusible_op(x, facts);
   }
 
   // Post-order: a member's producers come before it, the root last.
@@ -53,7 +79,7 @@ struct Collector {
 
 }  // namespace
 
-std::vector<FusedGroup> form_fused_groups(const std::vector<const Node*>& order,
+std::vector<FusedGroup> form_fused_groups(const std::vector<const Node*>& order, const Facts& facts,
                                           const std::unordered_map<const Node*, int>& consumers,
                                           const std::unordered_set<const Node*>& outputs,
                                           std::unordered_map<const Node*, int>& root_group,
@@ -63,8 +89,8 @@ std::vector<FusedGroup> form_fused_groups(const std::vector<const Node*>& order,
   // Latest first, so each chain is claimed by its last op.
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const Node* root = *it;
-    if (absorbed.count(root) || !fusible_op(root)) continue;
-    Collector c{consumers, outputs, scheduled, absorbed, root, {}, {}};
+    if (absorbed.count(root) || !fusible_op(root, facts)) continue;
+    Collector c{facts, consumers, outputs, scheduled, absorbed, root, {}, {}};
     c.collect(root);
     if (c.post_order.size() < 2) continue;
 
@@ -75,15 +101,18 @@ std::vector<FusedGroup> form_fused_groups(const std::vector<const Node*>& order,
       FusedMember member;
       member.node = m;
       member.op = m->op;
-      member.attrs = m->attrs;
-      member.dtype = m->dtype;
+      member.attrs = facts.at(m).attrs;
+      member.dtype = facts.at(m).dtype;
       for (const auto& in : m->inputs) {
         FusedOperand op;
         op.node = storage_node(in.get());
+        const NodeFacts& f = facts.at(op.node);
         auto produced = member_index.find(op.node);
         if (produced != member_index.end()) op.producer = produced->second;
-        op.scalar = op.node->shape != m->shape;
-        op.elem_size = dtype_size(op.node->dtype);
+        operand_kind(f.shape, facts.at(m).shape, op.kind);
+        if (op.kind == OperandKind::row) op.row_shape = without_leading_ones(f.shape);
+        op.dtype = f.dtype;
+        op.elem_size = dtype_size(f.dtype);
         member.operands.push_back(op);
       }
       if (m != root) {
@@ -106,8 +135,9 @@ std::vector<FusedGroup> form_fused_groups(const std::vector<const Node*>& order,
       member_index[m] = static_cast<int>(group.members.size());
       group.members.push_back(std::move(member));
     }
-    group.n = root->shape.num_elements();
-    group.out_elem_size = dtype_size(root->dtype);
+    group.shape = facts.at(root).shape;
+    group.n = group.shape.num_elements();
+    group.out_elem_size = dtype_size(facts.at(root).dtype);
     root_group[root] = static_cast<int>(groups.size());
     groups.push_back(std::move(group));
   }
@@ -115,10 +145,32 @@ std::vector<FusedGroup> form_fused_groups(const std::vector<const Node*>& order,
 }
 
 void prepare_fused_group(FusedGroup& group, const std::unordered_map<const Node*, int>& value_of) {
-  const std::int64_t block = std::min(group.n, kFuseBlock);
-  const std::int64_t rest = group.n % block;
-  group.block_shape = Shape{block};
-  group.tail_shape = Shape{rest == 0 ? block : rest};
+  const Shape& out = group.shape;
+  // Row operands need blocks of whole rows: (rows, the widest row's dims...).
+  int row_rank = 0;
+  for (const FusedMember& m : group.members)
+    for (const FusedOperand& op : m.operands)
+      if (op.kind == OperandKind::row) row_rank = std::max(row_rank, op.row_shape.rank());
+  if (row_rank == 0) {
+    const std::int64_t block = std::min(group.n, kFuseBlock);
+    const std::int64_t rest = group.n % block;
+    group.block_shape = Shape{block};
+    group.tail_shape = Shape{rest == 0 ? block : rest};
+    group.block_elements = block;
+  } else {
+    const std::vector<std::int64_t> row_dims(out.dims().end() - row_rank, out.dims().end());
+    const std::int64_t row = Shape(row_dims).num_elements();
+    const std::int64_t rows = group.n / row;
+    const std::int64_t block_rows = std::min(rows, std::max<std::int64_t>(1, kFuseBlock / row));
+    const std::int64_t rest = rows % block_rows;
+    std::vector<std::int64_t> block{block_rows}, tail{rest == 0 ? block_rows : rest};
+    block.insert(block.end(), row_dims.begin(), row_dims.end());
+    tail.insert(tail.end(), row_dims.begin(), row_dims.end());
+    group.block_shape = Shape(block);
+    group.tail_shape = Shape(tail);
+    group.block_elements = block_rows * row;
+  }
+  group.scratch_stride = (static_cast<std::size_t>(group.block_elements) * 8 + 63) / 64 * 64;
   group.out_value = value_of.at(group.members.back().node);
   for (FusedMember& m : group.members) {
     const std::size_t k = m.operands.size();
@@ -131,11 +183,24 @@ void prepare_fused_group(FusedGroup& group, const std::unordered_map<const Node*
     for (std::size_t i = 0; i < k; ++i) {
       FusedOperand& op = m.operands[i];
       if (op.producer < 0) op.value = value_of.at(op.node);
-      // Internal operands sit at the start of their scratch buffer for every block.
-      m.strides[i] = (op.producer < 0 && !op.scalar) ? op.elem_size : 0;
-      m.dtypes.push_back(op.node->dtype);
-      m.shapes_full.push_back(op.scalar ? Shape{} : group.block_shape);
-      m.shapes_tail.push_back(op.scalar ? Shape{} : group.tail_shape);
+      // Internal operands sit at the start of their scratch buffer for every block; rows and
+      // scalars are whole in every block.
+      m.strides[i] = (op.producer < 0 && op.kind == OperandKind::full) ? op.elem_size : 0;
+      m.dtypes.push_back(op.dtype);
+      switch (op.kind) {
+        case OperandKind::full:
+          m.shapes_full.push_back(group.block_shape);
+          m.shapes_tail.push_back(group.tail_shape);
+          break;
+        case OperandKind::row:
+          m.shapes_full.push_back(op.row_shape);
+          m.shapes_tail.push_back(op.row_shape);
+          break;
+        case OperandKind::scalar:
+          m.shapes_full.push_back(Shape{});
+          m.shapes_tail.push_back(Shape{});
+          break;
+      }
     }
     m.args.inputs = m.ptrs.data();
     m.args.input_shapes = m.shapes_full.data();
@@ -144,8 +209,8 @@ void prepare_fused_group(FusedGroup& group, const std::unordered_map<const Node*
     m.args.output_shape = &group.block_shape;
     m.args.output_dtype = m.dtype;
     m.args.attrs = &m.attrs;
-    m.node = nullptr;  // runs must not reach back into the graph
   }
+  for (FusedMember& m : group.members) m.node = nullptr;  // runs must not reach back into the graph
 }
 
 void run_fused_group(FusedGroup& group, const void* const* values, unsigned char* scratch) {
@@ -154,11 +219,11 @@ void run_fused_group(FusedGroup& group, const void* const* values, unsigned char
       const FusedOperand& op = m.operands[i];
       m.bases[i] = op.producer >= 0
                        ? scratch + static_cast<std::size_t>(group.members[static_cast<std::size_t>(op.producer)].scratch) *
-                                       kFuseScratchStride
+                                       group.scratch_stride
                        : static_cast<const unsigned char*>(values[op.value]);
     }
   auto* out = static_cast<unsigned char*>(const_cast<void*>(values[group.out_value]));
-  const std::int64_t block = group.block_shape.dims()[0];
+  const std::int64_t block = group.block_elements;
   for (std::int64_t start = 0; start < group.n; start += block) {
     const bool tail = group.n - start < block;
     for (FusedMember& m : group.members) {
@@ -166,7 +231,7 @@ void run_fused_group(FusedGroup& group, const void* const* values, unsigned char
       for (std::size_t i = 0; i < k; ++i) m.ptrs[i] = m.bases[i] + static_cast<std::size_t>(start) * m.strides[i];
       m.args.input_shapes = tail ? m.shapes_tail.data() : m.shapes_full.data();
       m.args.output_shape = tail ? &group.tail_shape : &group.block_shape;
-      m.args.output = m.scratch >= 0 ? scratch + static_cast<std::size_t>(m.scratch) * kFuseScratchStride
+      m.args.output = m.scratch >= 0 ? scratch + static_cast<std::size_t>(m.scratch) * group.scratch_stride
                                      : out + static_cast<std::size_t>(start) * group.out_elem_size;
       m.op->kernel(m.args);
     }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "keras/core/tensor.h"
+#include "keras/graph/plan.h"
 #include "keras/ops/op_def.h"
 
 namespace keras::testing {
@@ -17,6 +18,13 @@ inline Tensor random_tensor(const Shape& shape, std::mt19937& rng, float low = -
   std::vector<float> values(static_cast<std::size_t>(shape.num_elements()));
   for (auto& v : values) v = dist(rng);
   return Tensor::from_vector(values, shape);
+}
+
+inline PlanOptions plan_options(bool fuse, bool in_place) {
+  PlanOptions options;
+  options.fuse_elementwise = fuse;
+  options.in_place = in_place;
+  return options;
 }
 
 inline bool has_op(const std::string& name) {

@@ -1,6 +1,8 @@
 // Plan compilation: dead-code removal, arena reuse, side-effect ordering, fusion, checks.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "graph_test_util.h"
 #include "keras/graph/function.h"
 #include "keras/graph/plan.h"
@@ -45,10 +47,10 @@ TEST(Plan, DeadCodeIsRemoved) {
   Tensor unused2 = ops::subtract(unused, ops::sum(unused));
   (void)unused2;
   for (bool fuse : {false, true}) {
-    Plan plan({x}, {used}, {}, PlanOptions{fuse, true});
+    Plan plan({x}, {used}, {}, testing::plan_options(fuse, true));
     EXPECT_EQ(plan.num_steps(), 1) << plan.describe();
   }
-  Plan both({x}, {used, unused2}, {}, PlanOptions{false, true});
+  Plan both({x}, {used, unused2}, {}, testing::plan_options(false, true));
   EXPECT_EQ(both.num_steps(), 4) << both.describe();  // add, multiply, sum, subtract
 }
 
@@ -59,13 +61,13 @@ TEST(Plan, ArenaReusesSlotsAlongAChain) {
   for (int i = 0; i < length; ++i) y = (i % 2) ? ops::multiply(y, 0.5f) : ops::add(y, 1.0f);
   const std::size_t slot = 64 * 64 * sizeof(float);
 
-  Plan separate({x}, {y}, {}, PlanOptions{false, false});
+  Plan separate({x}, {y}, {}, testing::plan_options(false, false));
   EXPECT_EQ(separate.num_steps(), length);
   EXPECT_EQ(separate.intermediate_bytes(), length * slot);
   // A value dies as soon as the next op has read it: two slots take turns.
   EXPECT_EQ(separate.arena_bytes(), 2 * slot) << separate.describe();
 
-  Plan in_place({x}, {y}, {}, PlanOptions{false, true});
+  Plan in_place({x}, {y}, {}, testing::plan_options(false, true));
   EXPECT_EQ(in_place.arena_bytes(), slot) << in_place.describe();
 
   std::mt19937 rng(2);
@@ -80,7 +82,7 @@ TEST(Plan, ArenaSlotsAreBestFitAndAligned) {
   Tensor s = ops::sum(a, 1, true);                    // (3,1)
   Tensor b = ops::multiply(a, s);                     // (3,7): a and s alive together
   Tensor c = ops::subtract(b, ops::sum(b, 0, true));  // (1,7) broadcast
-  Plan plan({x}, {c, s}, {}, PlanOptions{false, false});
+  Plan plan({x}, {c, s}, {}, testing::plan_options(false, false));
   std::mt19937 rng(3);
   Tensor xv = random_tensor({3, 7}, rng);
   Tensor av = ops::add(xv, 1.0f);
@@ -178,8 +180,8 @@ TEST(Plan, FusionGivesTheUnfusedNumbers) {
   };
   Tensor x = Tensor::placeholder(shape), y = Tensor::placeholder(shape);
   Tensor out = body(x, y);
-  Plan fused({x, y}, {out}, {}, PlanOptions{true, true});
-  Plan unfused({x, y}, {out}, {}, PlanOptions{false, false});
+  Plan fused({x, y}, {out}, {}, testing::plan_options(true, true));
+  Plan unfused({x, y}, {out}, {}, testing::plan_options(false, false));
   EXPECT_GE(fused.num_fused_groups(), 1) << fused.describe();
   EXPECT_LT(fused.num_steps(), unfused.num_steps());
   EXPECT_EQ(unfused.num_fused_groups(), 0);
@@ -187,6 +189,34 @@ TEST(Plan, FusionGivesTheUnfusedNumbers) {
   const Tensor expected = body(xv, yv);
   EXPECT_TRUE(all_close(expected, unfused.run({xv, yv})[0], 0.0));
   EXPECT_TRUE(all_close(expected, fused.run({xv, yv})[0], 0.0)) << fused.describe();
+}
+
+TEST(Plan, FusionHandlesRowBroadcastOperandsInWholeRowBlocks) {
+  // Bias-add + activation: the bias is whole in every block of whole rows. 37 rows of 75 do
+  // not divide into 512-element blocks (6 rows each): the last block is a partial one. A
+  // row longer than a block (2000) makes one-row blocks.
+  std::mt19937 rng(8);
+  for (const auto& [x_shape, row_shape, col_shape] :
+       std::vector<std::tuple<Shape, Shape, Shape>>{{{37, 75}, {75}, {1, 75}},
+                                                    {{5, 4, 30}, {4, 30}, {30}},
+                                                    {{3, 2000}, {2000}, {1, 2000}}}) {
+    Tensor xv = random_tensor(x_shape, rng), bv = random_tensor(row_shape, rng), cv = random_tensor(col_shape, rng);
+    auto body = [](const Tensor& x, const Tensor& b, const Tensor& c) {
+      Tensor h = ops::maximum(ops::add(x, b), ops::multiply(c, 0.5f));
+      return ops::subtract(ops::multiply(h, c), b);
+    };
+    Tensor x = Tensor::placeholder(x_shape), b = Tensor::placeholder(row_shape), c = Tensor::placeholder(col_shape);
+    Tensor out = body(x, b, c);
+    Plan fused({x, b, c}, {out});
+    Plan unfused({x, b, c}, {out}, {}, testing::plan_options(false, false));
+    const Tensor expected = body(xv, bv, cv);
+    // c * 0.5 has the row's shape, not the output's: it stays a (tiny) step of its own.
+    EXPECT_EQ(fused.num_steps(), 2) << fused.describe();
+    EXPECT_EQ(fused.num_fused_ops(), 4) << fused.describe();
+    EXPECT_TRUE(all_close(expected, fused.run({xv, bv, cv})[0], 0.0)) << x_shape.to_string() << "\n"
+                                                                     << fused.describe();
+    EXPECT_TRUE(all_close(expected, unfused.run({xv, bv, cv})[0], 0.0));
+  }
 }
 
 TEST(Plan, FusionStopsAtValuesUsedTwiceOrReturned) {

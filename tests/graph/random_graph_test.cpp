@@ -245,7 +245,7 @@ TEST(RandomGraphs, EagerAndCompiledAgree) {
     const Program p = generate(seed, available, inputs);
     const std::vector<Tensor> expected = outputs_of(p, replay(p, inputs));
     for (bool fuse : {true, false}) {
-      Function f([&](const std::vector<Tensor>& in) { return outputs_of(p, replay(p, in)); }, PlanOptions{fuse, fuse});
+      Function f([&](const std::vector<Tensor>& in) { return outputs_of(p, replay(p, in)); }, testing::plan_options(fuse, fuse));
       const std::vector<Tensor> got = f(inputs);
       ASSERT_EQ(got.size(), expected.size());
       for (std::size_t i = 0; i < got.size(); ++i)

@@ -37,8 +37,12 @@ namespace keras {
 struct PlanOptions {
   /// Fuse single-consumer chains of same-shaped elementwise ops into blockwise steps.
   bool fuse_elementwise = true;
-  /// Let an elementwise op write over an input that dies at that op.
+  /// Let an elementwise op write over an input that dies at that op, and let the step that
+  /// computes a variable's new value write it into the variable directly.
   bool in_place = true;
+  /// Concrete shapes for inputs traced with unknown dims (None), one per input; every node's
+  /// shape is then re-inferred. Empty: the placeholders' own (fully defined) shapes.
+  std::vector<Shape> input_shapes;
 };
 
 class Plan {
@@ -77,6 +81,12 @@ class Plan {
   /// Number of fused groups, and of ops inside them.
   int num_fused_groups() const;
   int num_fused_ops() const;
+  /// Ops computed once at compile time (their inputs were constants or only shapes), ops
+  /// that became views of their input's storage, and assignments whose value was written
+  /// into the variable directly.
+  int num_folded_ops() const;
+  int num_view_ops() const;
+  int num_direct_writes() const;
   /// Bytes of the single arena (slots after reuse, plus fusion scratch).
   std::size_t arena_bytes() const;
   /// What the intermediates would take with one slot each (no reuse).
