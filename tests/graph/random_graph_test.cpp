@@ -234,7 +234,88 @@ Tensor target_of(const Program& p, const std::vector<Tensor>& outputs) {
   return total;
 }
 
+// Turns some inputs into variables and assigns them values of the program at its end (all
+// reads first, as a plan orders them). Returns (input index, value index) pairs; the same
+// variable may be assigned twice (the last assignment wins in both modes).
+std::vector<std::pair<int, int>> add_assignments(Program& p, const std::vector<Tensor>& values, std::mt19937& rng,
+                                                 std::vector<int>& variable_inputs) {
+  auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  std::vector<int> input_value;  // input index -> value index
+  for (std::size_t i = 0; i < p.instrs.size(); ++i)
+    if (p.instrs[i].op == "input") input_value.push_back(static_cast<int>(i));
+  std::vector<std::pair<int, int>> assigns;
+  for (int k = 0; k < static_cast<int>(input_value.size()); ++k) {
+    if (uniform(0, 2) == 0) continue;
+    variable_inputs.push_back(k);
+    const Shape& shape = values[static_cast<std::size_t>(input_value[static_cast<std::size_t>(k)])].shape();
+    for (int times = uniform(1, 2); times > 0; --times) {
+      std::vector<int> same;
+      for (std::size_t v = 0; v < values.size(); ++v)
+        if (p.instrs[v].op != "input" && values[v].shape() == shape) same.push_back(static_cast<int>(v));
+      if (same.empty()) {
+        // Nothing of the variable's shape: assign an update of the variable itself.
+        Instr negate;
+        negate.op = "negative";
+        negate.args = {input_value[static_cast<std::size_t>(k)]};
+        p.instrs.push_back(negate);
+        same.push_back(static_cast<int>(p.instrs.size()) - 1);
+      }
+      assigns.push_back({k, same[static_cast<std::size_t>(uniform(0, static_cast<int>(same.size()) - 1))]});
+    }
+  }
+  return assigns;
+}
+
 constexpr int kSeeds = 300;
+
+TEST(RandomGraphs, VariableUpdatesAgreeOverRepeatedRuns) {
+  const auto available = available_ops(false);
+  ASSERT_GE(available.size(), 5u);
+  int direct_writes = 0, assignments = 0;
+  for (unsigned seed = 1; seed <= kSeeds / 2; ++seed) {
+    std::vector<Tensor> inputs;
+    Program p = generate(seed + 5000, available, inputs);
+    std::mt19937 rng(seed);
+    std::vector<int> variable_inputs;
+    const auto assigns = add_assignments(p, replay(p, inputs), rng, variable_inputs);
+    if (assigns.empty()) continue;
+    assignments += static_cast<int>(assigns.size());
+    std::vector<Tensor> eager_inputs = inputs, compiled_vars = inputs;
+    for (int k : variable_inputs) {
+      const auto i = static_cast<std::size_t>(k);
+      eager_inputs[i] = Variable(inputs[i], "eager_" + std::to_string(k));
+      compiled_vars[i] = Variable(inputs[i], "compiled_" + std::to_string(k));
+    }
+    auto body = [&](const std::vector<Tensor>& in, const std::vector<Tensor>& vars, bool eager) {
+      std::vector<Tensor> bound = in;
+      for (int k : variable_inputs) bound[static_cast<std::size_t>(k)] = vars[static_cast<std::size_t>(k)];
+      const std::vector<Tensor> values = replay(p, bound);
+      std::vector<Tensor> outputs = outputs_of(p, values);
+      // A plan returns what its reads saw; eagerly, a returned variable would show the
+      // assignments below, so snapshot it first.
+      if (eager)
+        for (Tensor& o : outputs) o = o.copy();
+      for (const auto& [k, v] : assigns)
+        ops::assign(vars[static_cast<std::size_t>(k)], values[static_cast<std::size_t>(v)]);
+      return outputs;
+    };
+    Function f([&](const std::vector<Tensor>& in) { return body(in, compiled_vars, false); });
+    for (int run = 0; run < 3; ++run) {
+      const std::vector<Tensor> expected = body(inputs, eager_inputs, true);
+      const std::vector<Tensor> got = f(inputs);
+      for (std::size_t i = 0; i < got.size(); ++i)
+        ASSERT_TRUE(all_close(expected[i], got[i], 1e-5)) << "seed " << seed << " run " << run << " output " << i
+                                                          << "\n" << f.get_plan(inputs).describe();
+      for (int k : variable_inputs)
+        ASSERT_TRUE(all_close(eager_inputs[static_cast<std::size_t>(k)], compiled_vars[static_cast<std::size_t>(k)], 1e-5))
+            << "seed " << seed << " run " << run << " variable input " << k << "\n"
+            << f.get_plan(inputs).describe();
+    }
+    direct_writes += f.get_plan(inputs).num_direct_writes();
+  }
+  EXPECT_GT(assignments, kSeeds / 2);
+  EXPECT_GT(direct_writes, 0) << "no program exercised direct variable writes";
+}
 
 TEST(RandomGraphs, EagerAndCompiledAgree) {
   const auto available = available_ops(false);
