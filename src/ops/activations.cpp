@@ -40,14 +40,20 @@ TensorSpec infer_numeric(const std::vector<TensorSpec>& in, const char* name) {
   return in[0];
 }
 
-// f(x, attrs) -> T over every element; attrs carries alpha/slope/approximate.
+// f(x, p) -> T over every element, p = attrs.floats[0] (alpha, slope) or 0. The parameter is
+// read once, outside the loop: a load per element through Attrs keeps GCC from vectorising.
+template <typename T>
+T scalar_param(const KernelArgs& k) {
+  return k.attrs->floats.empty() ? T(0) : static_cast<T>(k.attrs->floats[0]);
+}
+
 template <typename F>
 void floating_kernel(const KernelArgs& k, F f) {
   dispatch_floating(k.output_dtype, "activation kernel", [&](auto zero) {
     using T = decltype(zero);
-    const Attrs& a = *k.attrs;
+    const T p = scalar_param<T>(k);
     unary_map(static_cast<const T*>(k.inputs[0]), static_cast<T*>(k.output), k.output_shape->num_elements(),
-              [&](T x) { return static_cast<T>(f(x, a)); });
+              [f, p](T x) { return static_cast<T>(f(x, p)); });
   });
 }
 
@@ -56,9 +62,9 @@ void numeric_kernel(const KernelArgs& k, F f) {
   dispatch_dtype(k.output_dtype, [&](auto zero) {
     using T = decltype(zero);
     if constexpr (!std::is_same_v<T, bool>) {
-      const Attrs& a = *k.attrs;
+      const T p = scalar_param<T>(k);
       unary_map(static_cast<const T*>(k.inputs[0]), static_cast<T*>(k.output), k.output_shape->num_elements(),
-                [&](T x) { return static_cast<T>(f(x, a)); });
+                [f, p](T x) { return static_cast<T>(f(x, p)); });
     }
   });
 }
@@ -74,12 +80,15 @@ T relu6_of(T x) {
   return x > T(6) ? T(6) : relu_of(x);
 }
 
+// Keras's gelu: the tanh approximation (approximate=True) and the exact erf form.
 template <typename T>
-T gelu_of(T x, bool approximate) {
-  if (approximate) {
-    const T inner = T(kSqrt2OverPi) * (x + T(kGeluCoeff) * x * x * x);
-    return T(0.5) * x * (T(1) + fast_tanh(inner));
-  }
+T gelu_tanh_of(T x) {
+  const T inner = T(kSqrt2OverPi) * (x + T(kGeluCoeff) * x * x * x);
+  return T(0.5) * x * (T(1) + fast_tanh(inner));
+}
+
+template <typename T>
+T gelu_erf_of(T x) {
   return x * (std::erf(x * T(kInvSqrt2)) + T(1)) * T(0.5);
 }
 
@@ -87,7 +96,7 @@ T gelu_of(T x, bool approximate) {
 // very negative x.
 template <typename T>
 T softplus_of(T x) {
-  return relu_of(x) + std::log1p(fast_exp(-std::abs(x)));
+  return relu_of(x) + backend::cpu::fast_log1p_unit(fast_exp(-std::abs(x)));
 }
 
 // ---- gradient rules ---------------------------------------------------------------------
@@ -181,7 +190,7 @@ std::vector<Tensor> grad_hard_sigmoid(const GradContext& c) {
     static const OpDef def{#NAME, 1,                                                               \
                            [](const std::vector<TensorSpec>& in, Attrs&) { return infer_##DOMAIN(in, #NAME); }, \
                            [](const KernelArgs& k) {                                               \
-                             DOMAIN##_kernel(k, []<typename T>(T x, const Attrs& a) { return EXPR; }); \
+                             DOMAIN##_kernel(k, []<typename T>(T x, T p) { return EXPR; });   \
                            },                                                                      \
                            GRAD, /*elementwise=*/true};                                            \
     return def;                                                                                    \
@@ -191,19 +200,30 @@ KERAS_ACTIVATION_OP(relu, numeric, relu_of(x), grad_relu)
 KERAS_ACTIVATION_OP(relu6, numeric, relu6_of(x), grad_relu6)
 KERAS_ACTIVATION_OP(tanh, floating, fast_tanh(x), grad_tanh)
 KERAS_ACTIVATION_OP(sigmoid, floating, fast_sigmoid(x), grad_sigmoid)
-// attrs.floats[0] = alpha
-KERAS_ACTIVATION_OP(elu, floating, x > T(0) ? x : static_cast<T>(a.floats[0]) * fast_expm1(x), grad_elu)
+// p = attrs.floats[0] = alpha
+KERAS_ACTIVATION_OP(elu, floating, x > T(0) ? x : p * fast_expm1(x), grad_elu)
 KERAS_ACTIVATION_OP(selu, floating, T(kSeluScale) * (x > T(0) ? x : T(kSeluAlpha) * fast_expm1(x)), grad_selu)
-// attrs.flag = approximate (tanh form)
-KERAS_ACTIVATION_OP(gelu, floating, gelu_of(x, a.flag), grad_gelu)
 KERAS_ACTIVATION_OP(silu, floating, x * fast_sigmoid(x), grad_silu)
 KERAS_ACTIVATION_OP(softplus, floating, softplus_of(x), grad_softplus)
 KERAS_ACTIVATION_OP(softsign, floating, x / (T(1) + std::abs(x)), grad_softsign)
-// attrs.floats[0] = negative_slope
-KERAS_ACTIVATION_OP(leaky_relu, floating, x > T(0) ? x : static_cast<T>(a.floats[0]) * x, grad_leaky_relu)
+// p = attrs.floats[0] = negative_slope
+KERAS_ACTIVATION_OP(leaky_relu, floating, x > T(0) ? x : p * x, grad_leaky_relu)
 KERAS_ACTIVATION_OP(hard_sigmoid, floating, relu6_of(x + T(3)) / T(6), grad_hard_sigmoid)
 
 #undef KERAS_ACTIVATION_OP
+
+// attrs.flag = approximate (the tanh form). Chosen once per call, so each loop vectorises.
+void gelu_kernel(const KernelArgs& k) {
+  if (k.attrs->flag) floating_kernel(k, []<typename T>(T x, T) { return gelu_tanh_of(x); });
+  else floating_kernel(k, []<typename T>(T x, T) { return gelu_erf_of(x); });
+}
+
+const OpDef& gelu_op() {
+  static const OpDef def{"gelu", 1,
+                         [](const std::vector<TensorSpec>& in, Attrs&) { return infer_floating(in, "gelu"); },
+                         gelu_kernel, grad_gelu, /*elementwise=*/true};
+  return def;
+}
 
 // ---- softmax / log_softmax: attrs.i = axis (normalised by infer) ------------------------------
 

@@ -50,7 +50,10 @@ Tensor apply_op(const OpDef& op, std::vector<Tensor> inputs, Attrs attrs) {
     if (!inputs[i].defined())
       throw ValueError("Op '" + op.name + "' received an undefined tensor as input " + std::to_string(i) + ".");
     specs.push_back({inputs[i].shape(), inputs[i].dtype()});
-    const bool traced_variable = tracing && inputs[i].node()->kind == NodeKind::variable && !(op.side_effect && i == 0);
+    // fill_like reads only its input's shape: on a variable it is a constant, made now (so
+    // that slots such as `Variable(zeros_like(w))` can be created inside a trace).
+    const bool traced_variable = tracing && inputs[i].node()->kind == NodeKind::variable &&
+                                 !(op.side_effect && i == 0) && op.name != "fill_like";
     symbolic = symbolic || inputs[i].is_symbolic() || traced_variable;
   }
   const TensorSpec out = op.infer(specs, attrs);

@@ -192,6 +192,17 @@ TEST(UnaryMath, FastTanhAndSigmoidAreAccurate) {
   EXPECT_TRUE(std::isnan(fast_tanh(std::numeric_limits<float>::quiet_NaN())));
 }
 
+TEST(UnaryMath, FastLog1pUnitIsAccurate) {
+  // Relative accuracy across [0, 1], including tiny arguments where 1 + t would round to 1.
+  for (int i = 0; i <= 100000; ++i) {
+    const float t = i == 0 ? 0.0f : std::min(1.0f, std::pow(10.0f, -40.0f + 40.0f * static_cast<float>(i) / 100000.0f));
+    const float want = static_cast<float>(std::log1p(static_cast<double>(t)));
+    ASSERT_LE(ulps(fast_log1p_unit(t), want), 4) << "at t=" << t;
+  }
+  EXPECT_EQ(fast_log1p_unit(0.0f), 0.0f);
+  EXPECT_EQ(fast_log1p_unit(0.25), std::log1p(0.25));  // float64 forwards to <cmath>
+}
+
 namespace {
 
 template <typename T, bool Log>
