@@ -85,10 +85,9 @@ Plan& Function::get_plan(const std::vector<Tensor>& inputs) {
 }
 
 std::vector<Tensor> Function::operator()(const std::vector<Tensor>& inputs) {
-  for (std::size_t i = 0; i < inputs.size(); ++i)
-    if (inputs[i].defined() && inputs[i].is_symbolic())
-      throw ValueError("Function '" + impl_->name + "' runs on concrete tensors. Received: a symbolic input " +
-                       std::to_string(i) + " with shape " + inputs[i].shape().to_string());
+  // Called while another function is being traced: become part of that trace.
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.is_symbolic()) return impl_->body(inputs);
   return get_plan(inputs).run(inputs);
 }
 

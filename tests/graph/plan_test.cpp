@@ -300,6 +300,38 @@ TEST(Function, CachesPerSignatureAndRetracesOnNewBatchSize) {
   EXPECT_EQ(f.num_traces(), 4);
 }
 
+TEST(Function, NestedCallsBecomePartOfTheOuterTrace) {
+  Variable counter(Tensor::scalar(0.0), "counter");
+  Function inner([&](const std::vector<Tensor>& in) {
+    ops::assign(counter, ops::add(counter, 1.0f));
+    return std::vector<Tensor>{ops::multiply(in[0], 2.0f)};
+  });
+  Function outer([&](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{ops::add(inner({in[0]})[0], 1.0f)};
+  });
+  Tensor x = Tensor::from_vector(std::vector<float>{1, 2}, {2});
+  EXPECT_EQ(outer({x})[0].to_vector<float>(), (std::vector<float>{3, 5}));
+  EXPECT_EQ(outer({x})[0].to_vector<float>(), (std::vector<float>{3, 5}));
+  EXPECT_EQ(counter.item(), 2.0);  // the inner assignment is part of the outer plan
+  EXPECT_EQ(inner.num_traces(), 0);
+}
+
+TEST(Function, SlotVariablesCanBeCreatedWhileTracing) {
+  // An optimizer builds its slots lazily, on the first (traced) step.
+  Variable w(Tensor::from_vector(std::vector<float>{1, 2}, {2}), "w");
+  std::vector<Variable> slots;
+  Function step([&](const std::vector<Tensor>& in) {
+    if (slots.empty()) slots.emplace_back(ops::zeros_like(w), "m", false);
+    ops::assign(slots[0], ops::add(slots[0], in[0]));
+    return std::vector<Tensor>{};
+  });
+  Tensor g = Tensor::from_vector(std::vector<float>{0.5f, 1}, {2});
+  step({g});
+  step({g});
+  ASSERT_EQ(slots.size(), 1u);
+  EXPECT_EQ(slots[0].to_vector<float>(), (std::vector<float>{1, 2}));
+}
+
 TEST(Function, ReadsVariablesAtRunTimeNotTraceTime) {
   Variable w(Tensor::from_vector(std::vector<float>{1, 2}, {2}), "w");
   Function f([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{ops::multiply(in[0], w)}; });

@@ -40,7 +40,9 @@ class Function {
   Function& operator=(Function&&) noexcept;
 
   /// Runs the compiled plan for the inputs' signature (tracing it first if new) and returns
-  /// copies of the outputs. Inputs must be concrete.
+  /// copies of the outputs. Called on symbolic inputs (inside another function's trace), it
+  /// calls the body directly, so that it becomes part of the outer graph.
+  /// Not thread-safe; results carry no GradientTape history.
   std::vector<Tensor> operator()(const std::vector<Tensor>& inputs);
 
   /// The compiled plan for this signature, traced on first use. The reference stays valid
