@@ -49,7 +49,7 @@ std::string read_bytes(const std::string& path) {
 
 // A fixture file: the project's copy (tests/data/keras) or the shared folder next to it.
 std::string fixture(const std::string& case_name, const std::string& file) {
-  for (const fs::path root : {fs::path(KERAS_SOURCE_DIR) / "tests" / "data" / "keras",
+  for (const fs::path& root : {fs::path(KERAS_SOURCE_DIR) / "tests" / "data" / "keras",
                               fs::path(KERAS_SOURCE_DIR) / ".." / "shared" / "fixtures" / "keras"}) {
     const fs::path p = root / case_name / file;
     if (fs::exists(p)) return p.string();
@@ -152,7 +152,7 @@ TEST(Npy, BadFilesNameTheFile) {
 }
 
 TEST(Npy, ReadsWhatNumPyWroteForTheKerasFixtures) {
-  for (const std::string case_name : {"so_const_nontrainable", "embedding_lstm"}) {
+  for (const char* case_name : {"so_const_nontrainable", "embedding_lstm"}) {
     const std::string npy = fixture(case_name, "x.npy"), io = fixture(case_name, "io.json");
     if (npy.empty() || io.empty()) GTEST_SKIP() << "fixture missing: " << case_name << "/x.npy or io.json (expected in "
                                                 << "tests/data/keras or ../shared/fixtures/keras)";
@@ -190,7 +190,7 @@ TEST(Idx, ReadsPlainAndGzipFiles) {
   const std::string images = idx_bytes(0x08, {2, 2, 3}, std::string("\x00\x01\x02\xfd\xfe\xff\x10\x20\x30\x40\x50\x60", 12));
   write_bytes(dir.file("images-idx3-ubyte"), images);
   write_gzip(dir.file("images-idx3-ubyte.gz"), images);
-  for (const std::string name : {"images-idx3-ubyte", "images-idx3-ubyte.gz"}) {
+  for (const char* name : {"images-idx3-ubyte", "images-idx3-ubyte.gz"}) {
     Tensor t = data::load_idx(dir.file(name));
     EXPECT_EQ(t.shape(), (Shape{2, 2, 3}));
     EXPECT_EQ(t.dtype(), DType::int32);

@@ -27,7 +27,7 @@ using namespace training_test;
 
 // The project's copy (tests/data/keras) first, then the shared fixture folder.
 std::string fixture(const std::string& case_name, const std::string& file) {
-  for (const fs::path root : {fs::path(KERAS_SOURCE_DIR) / "tests" / "data" / "keras",
+  for (const fs::path& root : {fs::path(KERAS_SOURCE_DIR) / "tests" / "data" / "keras",
                               fs::path(KERAS_SOURCE_DIR) / ".." / "shared" / "fixtures" / "keras"}) {
     const fs::path p = root / case_name / file;
     if (fs::exists(p)) return p.string();

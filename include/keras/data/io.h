@@ -39,7 +39,7 @@ struct CsvOptions {
   char delimiter = ',';
   /// true: the first row names the columns; false: it is data; unset: a header when the
   /// first row has a field that is not a number.
-  std::optional<bool> header;
+  std::optional<bool> header{};
   DType dtype = DType::float32;
   /// Lines to skip before the header/data.
   int skip_rows = 0;

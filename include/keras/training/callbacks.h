@@ -62,7 +62,7 @@ class Logs {
 struct Params {
   int verbose = 1;
   int epochs = 1;
-  std::optional<std::int64_t> steps;  // batches per epoch; nullopt when unknown
+  std::optional<std::int64_t> steps{};  // batches per epoch; nullopt when unknown
 };
 
 /// What callbacks may do to the model being trained. The trainer implements it.
@@ -236,7 +236,7 @@ struct EarlyStoppingOptions {
   int patience = 0;
   int verbose = 0;
   std::string mode = "auto";
-  std::optional<double> baseline;
+  std::optional<double> baseline{};
   bool restore_best_weights = false;
   int start_from_epoch = 0;
 };
@@ -269,10 +269,10 @@ struct ModelCheckpointOptions {
   std::string mode = "auto";
   /// 0: after every epoch ("epoch"); n > 0: every n batches.
   std::int64_t save_freq = 0;
-  std::optional<double> initial_value_threshold;
+  std::optional<double> initial_value_threshold{};
   /// Saves to the formatted path instead of CallbackModel::save / save_weights (and lifts
   /// the file-extension check), e.g. before file saving exists.
-  std::function<void(const std::string& filepath)> save_fn;
+  std::function<void(const std::string& filepath)> save_fn{};
 };
 
 /// Saves the model (or its weights) after epochs or every save_freq batches; with

@@ -35,11 +35,11 @@ using schedules::LearningRateSchedule;
 
 /// The keyword arguments every Keras optimizer shares. At most one clipping option may be set.
 struct OptimizerOptions {
-  std::optional<double> weight_decay;     // decoupled: w *= 1 - weight_decay * lr, before the update
-  std::optional<double> clipnorm;         // per-gradient L2 norm clip
-  std::optional<double> clipvalue;        // elementwise clip to [-v, v]
-  std::optional<double> global_clipnorm;  // clip all gradients by their joint L2 norm
-  std::string name;                       // empty: the class's snake_case name
+  std::optional<double> weight_decay{};   // decoupled: w *= 1 - weight_decay * lr, before the update
+  std::optional<double> clipnorm{};       // per-gradient L2 norm clip
+  std::optional<double> clipvalue{};      // elementwise clip to [-v, v]
+  std::optional<double> global_clipnorm{};  // clip all gradients by their joint L2 norm
+  std::string name{};                     // empty: the class's snake_case name
 };
 
 /// A learning rate: a constant (stored in the float32 `learning_rate` variable, settable)

@@ -34,16 +34,16 @@ struct ProgbarOptions {
   double interval = 0.05;
   /// Names displayed as given; every other name is averaged over the updates (Keras's
   /// `stateful_metrics`). Empty and `all_stateful` false: every value is averaged.
-  std::set<std::string> stateful_metrics;
+  std::set<std::string> stateful_metrics{};
   /// Keras's ProgbarLogger passes `stateless_metrics=set()`: every value is displayed as given.
   bool all_stateful = false;
   std::string unit_name = "step";
   std::ostream* out = nullptr;  // nullptr: std::cout
-  Clock clock;                  // empty: default_clock()
+  Clock clock{};                // empty: default_clock()
   /// Redraw in place (\b, \r) instead of a line per update. Unset: true when `out` is
   /// std::cout and stdout is a terminal. (Keras's own test also says yes whenever Python's
   /// `posix` module is loaded, i.e. on every Linux — set it to true to reproduce that.)
-  std::optional<bool> dynamic_display;
+  std::optional<bool> dynamic_display{};
 };
 
 class Progbar {
