@@ -42,10 +42,14 @@ Tensor apply_op(const OpDef& op, std::vector<Tensor> inputs, Attrs attrs) {
   specs.reserve(inputs.size());
   bool symbolic = false;
   // While tracing, a variable read is recorded, not folded into a constant: a compiled plan
-  // must see the variable's value at each run. The variable an assignment writes (input 0
-  // of a side-effect op) does not count, so assigning a concrete value (a layer's initial
-  // weights built during a trace) still happens once, now.
-  const bool tracing = TraceScope::current() != nullptr;
+  // must see the variable's value at each run. Writing a variable that existed before the
+  // trace is recorded too, even with a concrete value; a variable created during the trace
+  // (a layer built on its first call) is being initialized: that happens once, now.
+  const TraceScope* scope = TraceScope::current();
+  const bool tracing = scope != nullptr;
+  if (tracing && op.side_effect && !inputs.empty() && inputs[0].defined() &&
+      inputs[0].node()->kind == NodeKind::variable && inputs[0].node()->id < scope->first_node_id())
+    symbolic = true;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].defined())
       throw ValueError("Op '" + op.name + "' received an undefined tensor as input " + std::to_string(i) + ".");
@@ -115,7 +119,7 @@ namespace {
 thread_local TraceScope* current_scope = nullptr;
 }
 
-TraceScope::TraceScope() : parent_(current_scope) { current_scope = this; }
+TraceScope::TraceScope() : parent_(current_scope), first_node_id_(new_node_id()) { current_scope = this; }
 TraceScope::~TraceScope() { current_scope = parent_; }
 TraceScope* TraceScope::current() { return current_scope; }
 

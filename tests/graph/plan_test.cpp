@@ -135,18 +135,39 @@ TEST(Plan, AssignmentsSwapAndReturnedVariablesKeepOldValues) {
   EXPECT_EQ(b.to_vector<float>(), (std::vector<float>{10, 20}));
 }
 
-TEST(Plan, ConcreteAssignmentDuringTraceHappensOnce) {
-  // A layer built inside a trace sets its initial weights with a concrete value: that is
-  // done at trace time, not replayed by every run.
-  Variable v(Tensor::from_vector(std::vector<float>{0, 0}, {2}), "v");
+TEST(Plan, ConstantAssignmentsRunEveryStepButInitializationRunsOnce) {
+  // `reset` existed before the trace: writing it is part of every run, even with a constant.
+  // `built` is created during the first trace (a layer building its weights): its initial
+  // assignment happens once, at trace time.
+  Variable reset(Tensor::from_vector(std::vector<float>{0, 0}, {2}), "reset");
+  std::vector<Variable> built;
   Function f([&](const std::vector<Tensor>& in) {
-    v.assign(Tensor::from_vector(std::vector<float>{5, 6}, {2}));
-    return std::vector<Tensor>{ops::add(in[0], v)};
+    if (built.empty()) {
+      built.emplace_back(Tensor::from_vector(std::vector<float>{0, 0}, {2}), "built");
+      built[0].assign(Tensor::from_vector(std::vector<float>{5, 6}, {2}));
+    }
+    reset.assign(Tensor::from_vector(std::vector<float>{7, 7}, {2}));
+    return std::vector<Tensor>{ops::add(in[0], built[0])};
   });
   Tensor x = Tensor::from_vector(std::vector<float>{1, 1}, {2});
   EXPECT_EQ(f({x})[0].to_vector<float>(), (std::vector<float>{6, 7}));
-  v.assign(Tensor::from_vector(std::vector<float>{100, 200}, {2}));
+  EXPECT_EQ(reset.to_vector<float>(), (std::vector<float>{7, 7}));
+  built[0].assign(Tensor::from_vector(std::vector<float>{100, 200}, {2}));
+  reset.assign(Tensor::from_vector(std::vector<float>{-1, -1}, {2}));
   EXPECT_EQ(f({x})[0].to_vector<float>(), (std::vector<float>{101, 201}));
+  EXPECT_EQ(reset.to_vector<float>(), (std::vector<float>{7, 7}));
+  EXPECT_EQ(f.num_traces(), 1);
+}
+
+TEST(Plan, InputsCanBeAssignedToVariables) {
+  Variable w(Tensor::from_vector(std::vector<float>{0, 0}, {2}), "w");
+  Function set([&](const std::vector<Tensor>& in) {
+    ops::assign(w, in[0]);
+    return std::vector<Tensor>{w};
+  });
+  auto old = set({Tensor::from_vector(std::vector<float>{3, 4}, {2})});
+  EXPECT_EQ(old[0].to_vector<float>(), (std::vector<float>{0, 0}));
+  EXPECT_EQ(w.to_vector<float>(), (std::vector<float>{3, 4}));
 }
 
 TEST(Plan, OutputsMayBeInputsConstantsAndVariables) {
