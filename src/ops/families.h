@@ -15,4 +15,6 @@ void register_shape_ops(OpList& ops);               // src/ops/shape_ops.cpp
 void register_indexing_ops(OpList& ops);            // src/ops/indexing.cpp
 void register_creation_ops(OpList& ops);            // src/ops/creation.cpp
 void register_state_ops(OpList& ops);               // src/ops/assign.cpp
+void register_conv_ops(OpList& ops);                // src/ops/conv.cpp
+void register_pooling_ops(OpList& ops);             // src/ops/pooling.cpp
 }  // namespace keras::ops::detail

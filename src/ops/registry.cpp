@@ -18,6 +18,8 @@ const std::vector<const OpDef*>& op_registry() {
     ops::detail::register_indexing_ops(ops);
     ops::detail::register_creation_ops(ops);
     ops::detail::register_state_ops(ops);
+    ops::detail::register_conv_ops(ops);
+    ops::detail::register_pooling_ops(ops);
     return ops;
   }();
   return registry;

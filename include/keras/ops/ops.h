@@ -5,6 +5,8 @@
 /// tensor's dtype); mismatches raise TypeError naming both.
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "keras/core/tensor.h"
@@ -137,6 +139,61 @@ Tensor slice_grad(const Tensor& g, const Tensor& ref, const std::vector<std::int
 /// Zeros shaped like ref with g's entries added at `indices` along axis (repeats
 /// accumulate): the gradient of take(ref, indices, axis).
 Tensor take_grad(const Tensor& g, const Tensor& indices, const Tensor& ref, int axis);
+
+// ---- convolution and pooling (keras.ops.conv & co.) ----------------------------------------
+// inputs are (batch, *spatial, channels) with 1 to 3 spatial dims ("channels_first":
+// (batch, channels, *spatial)). strides / dilation_rate / pool_size / output_padding take one
+// value for every spatial dim or one per dim. padding is "valid" or "same" (TensorFlow's:
+// extra padding goes last); conv also takes "causal" with 1 spatial dim. A window larger than
+// the (padded) input raises ValueError.
+/// kernel (*kernel_size, channels / groups, filters); groups = channels / kernel.shape[-2].
+Tensor conv(const Tensor& inputs, const Tensor& kernel, const std::vector<std::int64_t>& strides = {1},
+            const std::string& padding = "valid", const std::string& data_format = "channels_last",
+            const std::vector<std::int64_t>& dilation_rate = {1});
+/// Transposed convolution; kernel (*kernel_size, filters, input channels). Output length per
+/// dim: valid (in-1)*s + max(k, s), same in*s, unless output_padding is given (Keras's rule).
+Tensor conv_transpose(const Tensor& inputs, const Tensor& kernel, const std::vector<std::int64_t>& strides = {1},
+                      const std::string& padding = "valid", const std::vector<std::int64_t>& output_padding = {},
+                      const std::string& data_format = "channels_last",
+                      const std::vector<std::int64_t>& dilation_rate = {1});
+/// kernel (*kernel_size, channels, depth_multiplier) -> channels * depth_multiplier outputs.
+Tensor depthwise_conv(const Tensor& inputs, const Tensor& kernel, const std::vector<std::int64_t>& strides = {1},
+                      const std::string& padding = "valid", const std::string& data_format = "channels_last",
+                      const std::vector<std::int64_t>& dilation_rate = {1});
+/// depthwise_conv, then a 1x1 conv with pointwise_kernel (1..., channels * multiplier, filters).
+Tensor separable_conv(const Tensor& inputs, const Tensor& depthwise_kernel, const Tensor& pointwise_kernel,
+                      const std::vector<std::int64_t>& strides = {1}, const std::string& padding = "valid",
+                      const std::string& data_format = "channels_last",
+                      const std::vector<std::int64_t>& dilation_rate = {1});
+/// strides empty: pool_size. Windows never count padded positions (average divides by the
+/// number of positions inside the input).
+Tensor max_pool(const Tensor& inputs, const std::vector<std::int64_t>& pool_size,
+                const std::vector<std::int64_t>& strides = {}, const std::string& padding = "valid",
+                const std::string& data_format = "channels_last");
+Tensor average_pool(const Tensor& inputs, const std::vector<std::int64_t>& pool_size,
+                    const std::vector<std::int64_t>& strides = {}, const std::string& padding = "valid",
+                    const std::string& data_format = "channels_last");
+/// Constant padding: pad_width holds one (before, after) pair per axis (or one pair for all).
+Tensor pad(const Tensor& x, const std::vector<std::pair<std::int64_t, std::int64_t>>& pad_width,
+           double constant_value = 0.0);
+// Internal ops behind the convolution and pooling gradients (channels last; differentiable).
+/// d conv / d inputs: output_grad (batch, *out, filters) -> (batch, *input_shape[1:]).
+Tensor conv_input_grad(const Tensor& output_grad, const Tensor& kernel, const Shape& input_shape,
+                       const std::vector<std::int64_t>& strides = {1}, const std::string& padding = "valid",
+                       const std::vector<std::int64_t>& dilation_rate = {1});
+/// d conv / d kernel: (*kernel_size, channels / groups, filters).
+Tensor conv_kernel_grad(const Tensor& inputs, const Tensor& output_grad, const std::vector<std::int64_t>& kernel_size,
+                        std::int64_t groups = 1, const std::vector<std::int64_t>& strides = {1},
+                        const std::string& padding = "valid", const std::vector<std::int64_t>& dilation_rate = {1});
+/// output_grad entries added at each window's argmax of inputs (shaped like inputs).
+Tensor max_pool_grad(const Tensor& inputs, const Tensor& output_grad, const std::vector<std::int64_t>& pool_size,
+                     const std::vector<std::int64_t>& strides = {}, const std::string& padding = "valid");
+/// values (shaped like inputs) read at each window's argmax of inputs (shaped like the pooled inputs).
+Tensor max_pool_gather(const Tensor& inputs, const Tensor& values, const std::vector<std::int64_t>& pool_size,
+                       const std::vector<std::int64_t>& strides = {}, const std::string& padding = "valid");
+/// output_grad spread evenly over each window's positions inside inputs (shaped like inputs).
+Tensor average_pool_grad(const Tensor& output_grad, const Tensor& inputs, const std::vector<std::int64_t>& pool_size,
+                         const std::vector<std::int64_t>& strides = {}, const std::string& padding = "valid");
 
 // ---- creation ----------------------------------------------------------------------------
 Tensor zeros(const Shape& shape, DType dtype = DType::float32);

@@ -1,0 +1,311 @@
+// Convolution kernels: im2col + BLAS gemm, a direct loop for one input channel per group
+// (depthwise), and the naive reference twins.
+#include "conv.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "keras/backend/parallel.h"
+
+namespace keras::backend::cpu {
+
+bool ConvGeometry::is_pointwise() const {
+  for (int d = 0; d < 3; ++d)
+    if (k[d] != 1 || stride[d] != 1 || pad[d] != 0 || in[d] != out[d]) return false;
+  return groups == 1;
+}
+
+namespace {
+
+// im2col materializes at most this many elements at a time: large enough for efficient
+// gemms, small enough to stay near the caches and bound the scratch memory.
+constexpr std::int64_t kChunkElements = std::int64_t{1} << 20;
+
+// Grow-only per-thread scratch: after the first call of a given size a compiled plan's
+// steps allocate nothing.
+template <typename T>
+T* scratch(std::int64_t elements) {
+  thread_local std::vector<T> buffer;
+  if (static_cast<std::int64_t>(buffer.size()) < elements) buffer.resize(static_cast<std::size_t>(elements));
+  return buffer.data();
+}
+
+// c (m,n) = alpha * op(a) @ op(b) + beta * c with explicit row-major leading dimensions, so
+// that a group's channel slice of a wider matrix is used in place.
+void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+          const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
+              static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, a, static_cast<blasint>(lda), b,
+              static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+}
+
+void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const double* a, std::int64_t lda,
+          const double* b, std::int64_t ldb, double beta, double* c, std::int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
+              static_cast<blasint>(n), static_cast<blasint>(k), 1.0, a, static_cast<blasint>(lda), b,
+              static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+}
+
+// cols (r1 - r0, taps * cg): row r holds group `group`'s input channels under every tap of
+// output row r, zeros where a tap falls into the padding.
+template <typename T>
+void im2col(const ConvGeometry& g, const T* x, std::int64_t group, std::int64_t r0, std::int64_t r1, T* cols) {
+  const std::int64_t cg = g.cg(), width = g.taps() * cg;
+  const std::int64_t grain = std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(width, 1));
+  parallel_for(r1 - r0, grain, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t r = begin; r < end; ++r) {
+      T* row = cols + r * width;
+      std::fill(row, row + width, T(0));
+      for_each_tap(g, decode_row(g, r0 + r), [&](std::int64_t tap, std::int64_t offset) {
+        std::memcpy(row + tap * cg, x + offset + group * cg, static_cast<std::size_t>(cg) * sizeof(T));
+      });
+    }
+  });
+}
+
+// The adjoint of im2col: adds each column block back onto the input position it came from.
+template <typename T>
+void col2im_add(const ConvGeometry& g, const T* cols, std::int64_t group, std::int64_t r0, std::int64_t r1, T* dx) {
+  const std::int64_t cg = g.cg(), width = g.taps() * cg;
+  for (std::int64_t r = r0; r < r1; ++r) {
+    const T* row = cols + (r - r0) * width;
+    for_each_tap(g, decode_row(g, r), [&](std::int64_t tap, std::int64_t offset) {
+      T* dst = dx + offset + group * cg;
+      const T* src = row + tap * cg;
+      for (std::int64_t j = 0; j < cg; ++j) dst[j] += src[j];
+    });
+  }
+}
+
+std::int64_t chunk_rows(const ConvGeometry& g) {
+  return std::max<std::int64_t>(1, kChunkElements / std::max<std::int64_t>(1, g.taps() * g.cg()));
+}
+
+// ---- one input channel per group (depthwise): direct loops over the output channels ------
+
+template <typename T>
+void depthwise_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
+  const std::int64_t rows = g.n * g.out_positions(), f = g.f, fg = g.fg();
+  parallel_for(rows, std::max<std::int64_t>(1, 4096 / (f * g.taps())), [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t r = begin; r < end; ++r) {
+      T* yr = y + r * f;
+      std::fill(yr, yr + f, T(0));
+      for_each_tap(g, decode_row(g, r), [&](std::int64_t tap, std::int64_t offset) {
+        const T* xv = x + offset;
+        const T* wt = w + tap * f;
+        if (fg == 1) {
+          for (std::int64_t j = 0; j < f; ++j) yr[j] += xv[j] * wt[j];
+        } else {
+          for (std::int64_t ci = 0; ci < g.c; ++ci)
+            for (std::int64_t m = 0; m < fg; ++m) yr[ci * fg + m] += xv[ci] * wt[ci * fg + m];
+        }
+      });
+    }
+  });
+}
+
+template <typename T>
+void depthwise_backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
+  const std::int64_t positions = g.out_positions(), f = g.f, fg = g.fg();
+  std::fill(dx, dx + g.n * g.in_positions() * g.c, T(0));
+  // Samples write disjoint parts of dx, so they run in parallel.
+  parallel_for(g.n, 1, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t r = begin * positions; r < end * positions; ++r) {
+      const T* dyr = dy + r * f;
+      for_each_tap(g, decode_row(g, r), [&](std::int64_t tap, std::int64_t offset) {
+        T* dxv = dx + offset;
+        const T* wt = w + tap * f;
+        if (fg == 1) {
+          for (std::int64_t j = 0; j < f; ++j) dxv[j] += dyr[j] * wt[j];
+        } else {
+          for (std::int64_t ci = 0; ci < g.c; ++ci) {
+            T s = T(0);
+            for (std::int64_t m = 0; m < fg; ++m) s += dyr[ci * fg + m] * wt[ci * fg + m];
+            dxv[ci] += s;
+          }
+        }
+      });
+    }
+  });
+}
+
+template <typename T>
+void depthwise_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
+  const std::int64_t rows = g.n * g.out_positions(), f = g.f, fg = g.fg();
+  std::fill(dw, dw + g.taps() * f, T(0));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const T* dyr = dy + r * f;
+    for_each_tap(g, decode_row(g, r), [&](std::int64_t tap, std::int64_t offset) {
+      const T* xv = x + offset;
+      T* dwt = dw + tap * f;
+      if (fg == 1) {
+        for (std::int64_t j = 0; j < f; ++j) dwt[j] += xv[j] * dyr[j];
+      } else {
+        for (std::int64_t ci = 0; ci < g.c; ++ci)
+          for (std::int64_t m = 0; m < fg; ++m) dwt[ci * fg + m] += xv[ci] * dyr[ci * fg + m];
+      }
+    });
+  }
+}
+
+}  // namespace
+
+// ---- im2col + gemm ---------------------------------------------------------------------------
+
+template <typename T>
+void conv_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
+  const std::int64_t rows = g.n * g.out_positions();
+  if (rows == 0 || g.f == 0) return;
+  if (g.c == 0) return std::fill(y, y + rows * g.f, T(0));
+  if (g.cg() == 1) return depthwise_forward(g, x, w, y);
+  const std::int64_t cg = g.cg(), fg = g.fg(), width = g.taps() * cg;
+  if (g.is_pointwise()) {
+    gemm(false, false, rows, g.f, g.c, x, g.c, w, g.f, T(0), y, g.f);
+    return;
+  }
+  const std::int64_t step = chunk_rows(g);
+  T* cols = scratch<T>(std::min(step, rows) * width);
+  for (std::int64_t r0 = 0; r0 < rows; r0 += step) {
+    const std::int64_t r1 = std::min(rows, r0 + step);
+    for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+      im2col(g, x, grp, r0, r1, cols);
+      // y[r0:r1, group's filters] = cols @ w[:, group's filters]
+      gemm(false, false, r1 - r0, fg, width, cols, width, w + grp * fg, g.f, T(0), y + r0 * g.f + grp * fg, g.f);
+    }
+  }
+}
+
+template <typename T>
+void conv_backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
+  const std::int64_t rows = g.n * g.out_positions();
+  if (rows == 0 || g.f == 0 || g.c == 0) return std::fill(dx, dx + g.n * g.in_positions() * g.c, T(0));
+  if (g.cg() == 1) return depthwise_backward_input(g, dy, w, dx);
+  const std::int64_t cg = g.cg(), fg = g.fg(), width = g.taps() * cg;
+  if (g.is_pointwise()) {
+    gemm(false, true, rows, g.c, g.f, dy, g.f, w, g.f, T(0), dx, g.c);
+    return;
+  }
+  std::fill(dx, dx + g.n * g.in_positions() * g.c, T(0));
+  const std::int64_t step = chunk_rows(g);
+  T* cols = scratch<T>(std::min(step, rows) * width);
+  for (std::int64_t r0 = 0; r0 < rows; r0 += step) {
+    const std::int64_t r1 = std::min(rows, r0 + step);
+    for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+      // cols = dy[r0:r1, group's filters] @ w[:, group's filters]^T, then scattered back.
+      gemm(false, true, r1 - r0, width, fg, dy + r0 * g.f + grp * fg, g.f, w + grp * fg, g.f, T(0), cols, width);
+      col2im_add(g, cols, grp, r0, r1, dx);
+    }
+  }
+}
+
+template <typename T>
+void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
+  const std::int64_t rows = g.n * g.out_positions();
+  if (rows == 0 || g.f == 0 || g.c == 0) return std::fill(dw, dw + g.taps() * g.cg() * g.f, T(0));
+  if (g.cg() == 1) return depthwise_backward_kernel(g, x, dy, dw);
+  const std::int64_t cg = g.cg(), fg = g.fg(), width = g.taps() * cg;
+  if (g.is_pointwise()) {
+    gemm(true, false, g.c, g.f, rows, x, g.c, dy, g.f, T(0), dw, g.f);
+    return;
+  }
+  std::fill(dw, dw + width * g.f, T(0));
+  const std::int64_t step = chunk_rows(g);
+  T* cols = scratch<T>(std::min(step, rows) * width);
+  for (std::int64_t r0 = 0; r0 < rows; r0 += step) {
+    const std::int64_t r1 = std::min(rows, r0 + step);
+    for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+      im2col(g, x, grp, r0, r1, cols);
+      // dw[:, group's filters] += cols^T @ dy[r0:r1, group's filters]
+      gemm(true, false, width, fg, r1 - r0, cols, width, dy + r0 * g.f + grp * fg, g.f, T(1), dw + grp * fg, g.f);
+    }
+  }
+}
+
+// ---- reference twins -------------------------------------------------------------------------
+
+namespace {
+
+// Calls fn(n, output offset (channel 0), tap, input offset (channel 0)) for every in-bounds
+// (output position, tap) pair, in plain nested order.
+template <typename F>
+void for_each_pair_reference(const ConvGeometry& g, F&& fn) {
+  for (std::int64_t n = 0; n < g.n; ++n)
+    for (std::int64_t o0 = 0; o0 < g.out[0]; ++o0)
+      for (std::int64_t o1 = 0; o1 < g.out[1]; ++o1)
+        for (std::int64_t o2 = 0; o2 < g.out[2]; ++o2) {
+          const std::int64_t yoff = (((n * g.out[0] + o0) * g.out[1] + o1) * g.out[2] + o2) * g.f;
+          for (std::int64_t t0 = 0; t0 < g.k[0]; ++t0)
+            for (std::int64_t t1 = 0; t1 < g.k[1]; ++t1)
+              for (std::int64_t t2 = 0; t2 < g.k[2]; ++t2) {
+                const std::int64_t i0 = o0 * g.stride[0] - g.pad[0] + t0 * g.dilation[0];
+                const std::int64_t i1 = o1 * g.stride[1] - g.pad[1] + t1 * g.dilation[1];
+                const std::int64_t i2 = o2 * g.stride[2] - g.pad[2] + t2 * g.dilation[2];
+                if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1] || i2 < 0 || i2 >= g.in[2]) continue;
+                const std::int64_t xoff = (((n * g.in[0] + i0) * g.in[1] + i1) * g.in[2] + i2) * g.c;
+                fn(yoff, (t0 * g.k[1] + t1) * g.k[2] + t2, xoff);
+              }
+        }
+}
+
+}  // namespace
+
+template <typename T>
+void conv_forward_reference(const ConvGeometry& g, const T* x, const T* w, T* y) {
+  const std::int64_t cg = g.cg(), fg = g.fg();
+  std::vector<double> acc(static_cast<std::size_t>(g.n * g.out_positions() * g.f), 0.0);
+  for_each_pair_reference(g, [&](std::int64_t yoff, std::int64_t tap, std::int64_t xoff) {
+    for (std::int64_t j = 0; j < g.f; ++j) {
+      const std::int64_t grp = j / fg;
+      for (std::int64_t ci = 0; ci < cg; ++ci)
+        acc[static_cast<std::size_t>(yoff + j)] +=
+            static_cast<double>(x[xoff + grp * cg + ci]) * static_cast<double>(w[(tap * cg + ci) * g.f + j]);
+    }
+  });
+  for (std::size_t i = 0; i < acc.size(); ++i) y[i] = static_cast<T>(acc[i]);
+}
+
+template <typename T>
+void conv_backward_input_reference(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
+  const std::int64_t cg = g.cg(), fg = g.fg();
+  std::vector<double> acc(static_cast<std::size_t>(g.n * g.in_positions() * g.c), 0.0);
+  for_each_pair_reference(g, [&](std::int64_t yoff, std::int64_t tap, std::int64_t xoff) {
+    for (std::int64_t j = 0; j < g.f; ++j) {
+      const std::int64_t grp = j / fg;
+      for (std::int64_t ci = 0; ci < cg; ++ci)
+        acc[static_cast<std::size_t>(xoff + grp * cg + ci)] +=
+            static_cast<double>(dy[yoff + j]) * static_cast<double>(w[(tap * cg + ci) * g.f + j]);
+    }
+  });
+  for (std::size_t i = 0; i < acc.size(); ++i) dx[i] = static_cast<T>(acc[i]);
+}
+
+template <typename T>
+void conv_backward_kernel_reference(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
+  const std::int64_t cg = g.cg(), fg = g.fg();
+  std::vector<double> acc(static_cast<std::size_t>(g.taps() * cg * g.f), 0.0);
+  for_each_pair_reference(g, [&](std::int64_t yoff, std::int64_t tap, std::int64_t xoff) {
+    for (std::int64_t j = 0; j < g.f; ++j) {
+      const std::int64_t grp = j / fg;
+      for (std::int64_t ci = 0; ci < cg; ++ci)
+        acc[static_cast<std::size_t>((tap * cg + ci) * g.f + j)] +=
+            static_cast<double>(x[xoff + grp * cg + ci]) * static_cast<double>(dy[yoff + j]);
+    }
+  });
+  for (std::size_t i = 0; i < acc.size(); ++i) dw[i] = static_cast<T>(acc[i]);
+}
+
+#define KERAS_CONV_INSTANTIATE(T)                                                                \
+  template void conv_forward<T>(const ConvGeometry&, const T*, const T*, T*);                    \
+  template void conv_backward_input<T>(const ConvGeometry&, const T*, const T*, T*);             \
+  template void conv_backward_kernel<T>(const ConvGeometry&, const T*, const T*, T*);            \
+  template void conv_forward_reference<T>(const ConvGeometry&, const T*, const T*, T*);          \
+  template void conv_backward_input_reference<T>(const ConvGeometry&, const T*, const T*, T*);   \
+  template void conv_backward_kernel_reference<T>(const ConvGeometry&, const T*, const T*, T*);
+KERAS_CONV_INSTANTIATE(float)
+KERAS_CONV_INSTANTIATE(double)
+#undef KERAS_CONV_INSTANTIATE
+
+}  // namespace keras::backend::cpu

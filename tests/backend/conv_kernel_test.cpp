@@ -1,0 +1,205 @@
+// Convolution and pooling kernels (im2col + BLAS, the depthwise loop, pooling) against their
+// naive reference twins on random geometries: 1-3 spatial dims, strides, dilation, padding
+// (leading pad from 0 to beyond the window), groups (1, some, one channel per group).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "backend/cpu/conv.h"
+#include "backend/cpu/conv_pooling.h"
+
+namespace cpu = keras::backend::cpu;
+
+namespace {
+
+template <typename T>
+std::vector<T> random_values(std::int64_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  std::vector<T> v(static_cast<std::size_t>(n));
+  for (auto& x : v) x = static_cast<T>(dist(rng));
+  return v;
+}
+
+template <typename T>
+void expect_close(const std::vector<T>& got, const std::vector<T>& want, double tol, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i)
+    ASSERT_LE(std::abs(static_cast<double>(got[i]) - static_cast<double>(want[i])),
+              tol * (1.0 + std::abs(static_cast<double>(want[i]))))
+        << what << " at " << i;
+}
+
+std::string describe(const cpu::ConvGeometry& g) {
+  std::string s = "n=" + std::to_string(g.n) + " c=" + std::to_string(g.c) + " f=" + std::to_string(g.f) +
+                  " groups=" + std::to_string(g.groups);
+  for (int d = 0; d < 3; ++d)
+    s += " [in " + std::to_string(g.in[d]) + " out " + std::to_string(g.out[d]) + " k " + std::to_string(g.k[d]) +
+         " s " + std::to_string(g.stride[d]) + " dil " + std::to_string(g.dilation[d]) + " pad " +
+         std::to_string(g.pad[d]) + "]";
+  return s;
+}
+
+// A random valid geometry; `dims` spatial dims, the rest size 1.
+cpu::ConvGeometry random_geometry(std::mt19937& rng, int dims, bool pooling) {
+  auto pick = [&](int lo, int hi) { return static_cast<std::int64_t>(lo + static_cast<int>(rng() % (hi - lo + 1))); };
+  cpu::ConvGeometry g;
+  g.n = pick(1, 3);
+  g.groups = pooling ? 1 : std::vector<std::int64_t>{1, 1, 2, 3}[rng() % 4];
+  const std::int64_t cg = pick(1, 4);
+  g.c = g.groups * cg;
+  g.f = pooling ? g.c : g.groups * pick(1, 4);
+  if (!pooling && rng() % 4 == 0) {  // depthwise: one input channel per group
+    g.groups = pick(2, 5);
+    g.c = g.groups;
+    g.f = g.groups * pick(1, 3);
+  }
+  for (int d = 3 - dims; d < 3; ++d) {
+    g.in[d] = pick(1, 9);
+    g.k[d] = pick(1, 4);
+    g.stride[d] = pick(1, 3);
+    g.dilation[d] = pooling ? 1 : pick(1, 2);
+    const std::int64_t eff = (g.k[d] - 1) * g.dilation[d] + 1;
+    g.pad[d] = pick(0, static_cast<int>(eff));  // up to a whole window of leading padding
+    const std::int64_t trailing = pick(-1, static_cast<int>(eff) - 1);
+    std::int64_t span = g.in[d] + g.pad[d] + trailing - eff;
+    if (span < 0) {
+      g.in[d] = eff;  // keep at least one output
+      span = g.in[d] + g.pad[d] + trailing - eff;
+      if (span < 0) span = 0;
+    }
+    g.out[d] = span / g.stride[d] + 1;
+  }
+  return g;
+}
+
+template <typename T>
+void check_conv_case(const cpu::ConvGeometry& g, std::mt19937& rng, double tol) {
+  const std::int64_t nx = g.n * g.in_positions() * g.c, nw = g.taps() * g.cg() * g.f,
+                     ny = g.n * g.out_positions() * g.f;
+  const auto x = random_values<T>(nx, rng), w = random_values<T>(nw, rng), dy = random_values<T>(ny, rng);
+  std::vector<T> y(ny), y_ref(ny), dx(nx), dx_ref(nx), dw(nw), dw_ref(nw);
+  cpu::conv_forward(g, x.data(), w.data(), y.data());
+  cpu::conv_forward_reference(g, x.data(), w.data(), y_ref.data());
+  expect_close(y, y_ref, tol, "forward " + describe(g));
+  cpu::conv_backward_input(g, dy.data(), w.data(), dx.data());
+  cpu::conv_backward_input_reference(g, dy.data(), w.data(), dx_ref.data());
+  expect_close(dx, dx_ref, tol, "backward input " + describe(g));
+  cpu::conv_backward_kernel(g, x.data(), dy.data(), dw.data());
+  cpu::conv_backward_kernel_reference(g, x.data(), dy.data(), dw_ref.data());
+  expect_close(dw, dw_ref, tol, "backward kernel " + describe(g));
+}
+
+TEST(ConvKernels, MatchReferenceOnRandomGeometries) {
+  std::mt19937 rng(7);
+  for (int dims = 1; dims <= 3; ++dims)
+    for (int trial = 0; trial < 60; ++trial) {
+      const auto g = random_geometry(rng, dims, false);
+      check_conv_case<float>(g, rng, 1e-5);
+      check_conv_case<double>(g, rng, 1e-12);
+    }
+}
+
+TEST(ConvKernels, AdjointsSatisfyTheDotProductIdentity) {
+  // <conv(x, w), dy> == <x, backward_input(dy, w)> == <w, backward_kernel(x, dy)>: the
+  // backward kernels are the exact adjoints of the forward one, independently of the twins.
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 40; ++trial) {
+    const auto g = random_geometry(rng, 1 + trial % 3, false);
+    const std::int64_t nx = g.n * g.in_positions() * g.c, nw = g.taps() * g.cg() * g.f,
+                       ny = g.n * g.out_positions() * g.f;
+    const auto x = random_values<double>(nx, rng), w = random_values<double>(nw, rng),
+               dy = random_values<double>(ny, rng);
+    std::vector<double> y(ny), dx(nx), dw(nw);
+    cpu::conv_forward(g, x.data(), w.data(), y.data());
+    cpu::conv_backward_input(g, dy.data(), w.data(), dx.data());
+    cpu::conv_backward_kernel(g, x.data(), dy.data(), dw.data());
+    double a = 0, b = 0, c = 0;
+    for (std::int64_t i = 0; i < ny; ++i) a += y[i] * dy[i];
+    for (std::int64_t i = 0; i < nx; ++i) b += x[i] * dx[i];
+    for (std::int64_t i = 0; i < nw; ++i) c += w[i] * dw[i];
+    EXPECT_NEAR(a, b, 1e-9 * (1 + std::abs(a))) << describe(g);
+    EXPECT_NEAR(a, c, 1e-9 * (1 + std::abs(a))) << describe(g);
+  }
+}
+
+TEST(ConvKernels, LargeInputsSpanSeveralIm2colChunks) {
+  // 2 x 40 x 40 outputs x (5*5*24) columns exceed one im2col chunk (2^20 elements).
+  cpu::ConvGeometry g;
+  g.n = 2;
+  g.c = 24;
+  g.f = 8;
+  g.in[1] = g.in[2] = 42;
+  g.k[1] = g.k[2] = 5;
+  g.pad[1] = g.pad[2] = 1;
+  g.out[1] = g.out[2] = 40;
+  ASSERT_GT(g.n * g.out_positions() * g.taps() * g.c, std::int64_t{1} << 20);
+  std::mt19937 rng(3);
+  check_conv_case<float>(g, rng, 1e-4);
+}
+
+TEST(ConvKernels, KnownValues1D) {
+  // x = [1 2 3 4], w = [1 10] (valid): y = [21 32 43]
+  cpu::ConvGeometry g;
+  g.n = 1, g.c = 1, g.f = 1;
+  g.in[2] = 4, g.k[2] = 2, g.out[2] = 3;
+  const std::vector<float> x{1, 2, 3, 4}, w{1, 10};
+  std::vector<float> y(3);
+  cpu::conv_forward(g, x.data(), w.data(), y.data());
+  EXPECT_EQ(y, (std::vector<float>{21, 32, 43}));
+}
+
+template <typename T>
+void check_pool_case(const cpu::ConvGeometry& g, std::mt19937& rng) {
+  const std::int64_t nx = g.n * g.in_positions() * g.c, ny = g.n * g.out_positions() * g.c;
+  const auto x = random_values<T>(nx, rng), dy = random_values<T>(ny, rng), h = random_values<T>(nx, rng);
+  std::vector<T> y(ny), y_ref(ny), dx(nx), dx_ref(nx);
+  cpu::max_pool_forward(g, x.data(), y.data());
+  cpu::max_pool_reference(g, x.data(), y_ref.data());
+  expect_close(y, y_ref, 0, "max forward " + describe(g));
+  cpu::max_pool_backward(g, x.data(), dy.data(), dx.data());
+  cpu::max_pool_backward_reference(g, x.data(), dy.data(), dx_ref.data());
+  expect_close(dx, dx_ref, 1e-6, "max backward " + describe(g));
+  // gather is the adjoint of backward in dy: <backward(dy), h> == <dy, gather(h)>.
+  std::vector<T> gathered(ny);
+  cpu::max_pool_gather(g, x.data(), h.data(), gathered.data());
+  double lhs = 0, rhs = 0;
+  for (std::int64_t i = 0; i < nx; ++i) lhs += static_cast<double>(dx[i]) * h[i];
+  for (std::int64_t i = 0; i < ny; ++i) rhs += static_cast<double>(dy[i]) * gathered[i];
+  EXPECT_NEAR(lhs, rhs, 1e-4 * (1 + std::abs(lhs))) << describe(g);
+
+  cpu::avg_pool_forward(g, x.data(), y.data());
+  cpu::avg_pool_reference(g, x.data(), y_ref.data());
+  expect_close(y, y_ref, 1e-6, "avg forward " + describe(g));
+  cpu::avg_pool_backward(g, dy.data(), dx.data());
+  cpu::avg_pool_backward_reference(g, dy.data(), dx_ref.data());
+  expect_close(dx, dx_ref, 1e-6, "avg backward " + describe(g));
+}
+
+TEST(PoolKernels, MatchReferenceOnRandomGeometries) {
+  std::mt19937 rng(5);
+  for (int dims = 1; dims <= 3; ++dims)
+    for (int trial = 0; trial < 60; ++trial) {
+      auto g = random_geometry(rng, dims, true);
+      // Pooling windows always overlap the input (padding < window), as Keras's "same" gives.
+      for (int d = 0; d < 3; ++d) g.pad[d] = std::min(g.pad[d], g.k[d] - 1);
+      for (int d = 0; d < 3; ++d) g.out[d] = std::max<std::int64_t>(1, (g.in[d] + g.pad[d] - g.k[d]) / g.stride[d] + 1);
+      check_pool_case<float>(g, rng);
+      check_pool_case<double>(g, rng);
+    }
+}
+
+TEST(PoolKernels, AverageExcludesPaddingAndMaxIgnoresIt) {
+  // 1-D, x = [-1 -2 -3], window 2, stride 2, one trailing pad ("same"): windows {-1,-2}, {-3}.
+  cpu::ConvGeometry g;
+  g.n = 1, g.c = 1, g.f = 1;
+  g.in[2] = 3, g.k[2] = 2, g.stride[2] = 2, g.out[2] = 2;
+  const std::vector<float> x{-1, -2, -3};
+  std::vector<float> y(2);
+  cpu::avg_pool_forward(g, x.data(), y.data());
+  EXPECT_EQ(y, (std::vector<float>{-1.5f, -3.0f}));
+  cpu::max_pool_forward(g, x.data(), y.data());
+  EXPECT_EQ(y, (std::vector<float>{-1.0f, -3.0f}));
+}
+
+}  // namespace

@@ -1,0 +1,73 @@
+// Finite-difference checks for the convolution and pooling ops and the ops behind their
+// gradients (each other's gradients, so these also cover gradients of gradients).
+#include "gradcheck.h"
+#include "keras/graph/autodiff.h"
+#include "keras/ops/ops.h"
+
+using keras::Tensor;
+namespace ops = keras::ops;
+using In = std::vector<Tensor>;
+
+// ---- conv ----
+KERAS_GRADCHECK({"conv", "1-D same, stride 2", {{2, 7, 3}, {3, 3, 2}},
+                 [](const In& in) { return ops::conv(in[0], in[1], {2}, "same"); }});
+KERAS_GRADCHECK({"conv", "1-D causal, dilation 2", {{1, 6, 2}, {2, 2, 3}},
+                 [](const In& in) { return ops::conv(in[0], in[1], {1}, "causal", "channels_last", {2}); }});
+KERAS_GRADCHECK({"conv", "2-D valid, dilation 2", {{2, 6, 5, 2}, {2, 2, 2, 3}},
+                 [](const In& in) { return ops::conv(in[0], in[1], {1}, "valid", "channels_last", {2}); }});
+KERAS_GRADCHECK({"conv", "2-D same, strides (2,1), 2 groups", {{1, 5, 4, 4}, {3, 2, 2, 4}},
+                 [](const In& in) { return ops::conv(in[0], in[1], {2, 1}, "same"); }});
+KERAS_GRADCHECK({"conv", "2-D channels_first", {{1, 2, 4, 4}, {2, 2, 2, 3}},
+                 [](const In& in) { return ops::conv(in[0], in[1], {1}, "same", "channels_first"); }});
+KERAS_GRADCHECK({"conv", "3-D valid", {{1, 3, 4, 3, 2}, {2, 2, 2, 2, 2}},
+                 [](const In& in) { return ops::conv(in[0], in[1]); }});
+KERAS_GRADCHECK({"conv", "depthwise, multiplier 2", {{2, 5, 5, 3}, {3, 3, 3, 2}},
+                 [](const In& in) { return ops::depthwise_conv(in[0], in[1], {2}, "same"); }});
+KERAS_GRADCHECK({"conv", "separable", {{1, 5, 5, 2}, {3, 3, 2, 2}, {1, 1, 4, 3}},
+                 [](const In& in) { return ops::separable_conv(in[0], in[1], in[2], {1}, "same"); }});
+
+// ---- conv_transpose (Keras's transposed convolution, and conv's input gradient) ----
+KERAS_GRADCHECK({"conv_transpose", "2-D same, stride 2", {{1, 3, 3, 2}, {3, 3, 4, 2}},
+                 [](const In& in) { return ops::conv_transpose(in[0], in[1], {2}, "same"); }});
+KERAS_GRADCHECK({"conv_transpose", "1-D valid, output_padding 1", {{2, 4, 3}, {2, 2, 3}},
+                 [](const In& in) { return ops::conv_transpose(in[0], in[1], {3}, "valid", {1}); }});
+KERAS_GRADCHECK({"conv_transpose", "input gradient of a grouped conv", {{1, 3, 3, 4}, {2, 2, 2, 4}},
+                 [](const In& in) { return ops::conv_input_grad(in[0], in[1], {1, 6, 5, 4}, {2}, "same"); }});
+
+// ---- conv_kernel_grad ----
+KERAS_GRADCHECK({"conv_kernel_grad", "2-D same, stride 2", {{2, 5, 4, 3}, {2, 3, 2, 2}},
+                 [](const In& in) { return ops::conv_kernel_grad(in[0], in[1], {3, 2}, 1, {2}, "same"); }});
+KERAS_GRADCHECK({"conv_kernel_grad", "1-D valid, 3 groups, dilation 2", {{1, 7, 3}, {1, 5, 6}},
+                 [](const In& in) { return ops::conv_kernel_grad(in[0], in[1], {2}, 3, {1}, "valid", {2}); }});
+
+// ---- pad ----
+KERAS_GRADCHECK({"pad", "2-D asymmetric", {{2, 3, 2}},
+                 [](const In& in) { return ops::pad(in[0], {{0, 0}, {1, 2}, {2, 0}}, 0.5); }});
+
+// ---- pooling ----
+KERAS_GRADCHECK({"max_pool", "2-D valid 2x2", {{2, 4, 5, 3}},
+                 [](const In& in) { return ops::max_pool(in[0], {2}); }});
+KERAS_GRADCHECK({"max_pool", "1-D same, pool 3, stride 2", {{1, 7, 2}},
+                 [](const In& in) { return ops::max_pool(in[0], {3}, {2}, "same"); }});
+KERAS_GRADCHECK({"max_pool", "3-D overlapping windows", {{1, 3, 3, 3, 2}},
+                 [](const In& in) { return ops::max_pool(in[0], {2}, {1}); }});
+KERAS_GRADCHECK({"average_pool", "2-D same, pool 3, stride 2", {{2, 5, 4, 2}},
+                 [](const In& in) { return ops::average_pool(in[0], {3}, {2}, "same"); }});
+KERAS_GRADCHECK({"average_pool", "1-D valid, channels_first", {{2, 3, 6}},
+                 [](const In& in) { return ops::average_pool(in[0], {2}, {}, "valid", "channels_first"); }});
+KERAS_GRADCHECK({"max_pool_grad", "2-D same", {{1, 5, 5, 2}, {1, 3, 3, 2}},
+                 [](const In& in) { return ops::max_pool_grad(in[0], in[1], {2}, {2}, "same"); }});
+KERAS_GRADCHECK({"max_pool_gather", "2-D same", {{1, 5, 5, 2}, {1, 5, 5, 2}},
+                 [](const In& in) { return ops::max_pool_gather(in[0], in[1], {2}, {2}, "same"); }});
+KERAS_GRADCHECK({"average_pool_grad", "2-D same, pool 3, stride 2", {{1, 3, 2, 2}, {1, 5, 4, 2}},
+                 [](const In& in) { return ops::average_pool_grad(in[0], in[1], {3}, {2}, "same"); }});
+
+// Second order through the family: d/dx of sum(d conv/d w * v) exercises conv_kernel_grad's
+// gradient in its first input, computed by autodiff inside the function.
+KERAS_GRADCHECK({"conv_kernel_grad", "second order: gradient of a kernel gradient", {{1, 4, 4, 2}, {2, 2, 2, 3}},
+                 [](const In& in) {
+                   keras::GradientTape tape;
+                   Tensor y = ops::conv(in[0], in[1], {1}, "same");
+                   Tensor loss = ops::sum(ops::multiply(ops::square(y), ops::full_like(y, 0.5)));
+                   return tape.gradient(loss, {in[1]})[0];
+                 }});
