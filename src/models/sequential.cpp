@@ -14,12 +14,16 @@ std::shared_ptr<layers::InputLayer> as_input(const std::shared_ptr<layers::Layer
 Sequential::Sequential(std::vector<SequentialItem> items, const std::string& name) : Model(layers::LayerOptions{}) {
   if (!name.empty()) set_name(name);
   this->name();  // Keras names the model at construction, before its layers are added
-  for (auto& item : items) add(std::move(item));
+  // As Keras: add everything, then build once (each build takes a "functional" auto-name).
+  for (auto& item : items) add(std::move(item), /*rebuild=*/false);
+  if (!items.empty()) maybe_rebuild();
 }
 
 bool Sequential::starts_with_input() const { return !layers_.empty() && as_input(layers_.front()) != nullptr; }
 
-void Sequential::add(SequentialItem item) {
+void Sequential::add(SequentialItem item) { add(std::move(item), /*rebuild=*/true); }
+
+void Sequential::add(SequentialItem item, bool rebuild) {
   std::shared_ptr<layers::Layer> layer = std::move(item.layer);
   if (!layer) throw ValueError("Only instances of keras::layers::Layer can be added to a Sequential model. Received: null");
   if (layer.get() == this) throw ValueError("A Sequential model cannot be added to itself.");
@@ -38,6 +42,7 @@ void Sequential::add(SequentialItem item) {
                      "'. Received: input layer '" + layer->name() + "' after " + std::to_string(layers_.size()) +
                      " layer(s)");
   layers_.push_back(layer);
+  if (!rebuild) return;
   try {
     maybe_rebuild();
   } catch (...) {

@@ -226,6 +226,13 @@ TEST(Naming, AutoNamesPerClassAndClearSession) {
   keras::Sequential s1, s2;
   EXPECT_EQ(s1.name(), "sequential");
   EXPECT_EQ(s2.name(), "sequential_1");
+  // Building a Sequential makes an inner Functional in Keras 3, which takes one
+  // "functional" name: the next functional model is "functional_1".
+  keras::clear_session();
+  keras::Sequential built({keras::Input({2}), make<Dense>(1), make<Dense>(1)});
+  auto in = keras::Input({2});
+  keras::Model after(in, (*make<Dense>(1))(in));
+  EXPECT_EQ(after.name(), "functional_1");
   keras::clear_session();
   EXPECT_EQ(make<Dense>(1)->name(), "dense");
   EXPECT_EQ(keras::layers::to_snake_case("BatchNormalization"), "batch_normalization");

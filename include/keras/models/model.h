@@ -128,6 +128,7 @@ class Sequential : public Model {
   std::vector<std::shared_ptr<layers::Layer>> sublayers() const override { return layers_; }
 
  private:
+  void add(SequentialItem item, bool rebuild);
   void maybe_rebuild();
   bool starts_with_input() const;
   std::vector<std::shared_ptr<layers::Layer>> layers_;  // InputLayer first when there is one
