@@ -43,11 +43,18 @@ bool evenly_distributed(const std::vector<double>& thresholds) {
   return true;
 }
 
-// Keeps each row's k largest entries (ties included) and sets the others to NEG_INF.
+// Keeps each row's k largest entries and sets the others to NEG_INF. Ties go to the lower
+// index, as top_k picks them, so exactly k entries survive.
 Tensor filter_top_k(const Tensor& x, int k) {
-  Tensor greater_count =
-      ops::sum(ops::cast(ops::greater(ops::expand_dims(x, -1), ops::expand_dims(x, -2)), x.dtype()), -1);
-  Tensor keep = ops::less(greater_count, scalar_like(k, greater_count));
+  const std::int64_t n = x.shape()[-1];
+  Tensor row = ops::expand_dims(x, -2), col = ops::expand_dims(x, -1);  // [.., 1, n] (x_j), [.., n, 1] (x_i)
+  std::vector<bool> earlier(static_cast<std::size_t>(n * n));
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < n; ++j) earlier[static_cast<std::size_t>(i * n + j)] = j < i;
+  Tensor ahead = ops::logical_or(ops::greater(row, col),
+                                 ops::logical_and(ops::equal(row, col), Tensor::from_bools(earlier, Shape{n, n})));
+  Tensor rank = ops::sum(ops::cast(ahead, x.dtype()), -1);  // entries ranked before x_i
+  Tensor keep = ops::less(rank, scalar_like(k, rank));
   return ops::where(keep, x, ops::full_like(x, kNegInf));
 }
 

@@ -265,8 +265,10 @@ std::string format_filepath(const std::string& pattern, const std::map<std::stri
     if (int_it != ints.end()) {
       const char conv = spec.empty() ? 'd' : spec.back();
       char buf[64];
-      if (conv == 'd') std::snprintf(buf, sizeof(buf), ("%" + (spec.empty() ? "" : spec.substr(0, spec.size() - 1)) + "lld").c_str(),
-                                     static_cast<long long>(int_it->second));
+      if (conv == 'd') {
+        const std::string fmt = std::string("%").append(spec.empty() ? "" : spec.substr(0, spec.size() - 1)).append("lld");
+        std::snprintf(buf, sizeof(buf), fmt.c_str(), static_cast<long long>(int_it->second));
+      }
       else std::snprintf(buf, sizeof(buf), "%s", utils::python_format(static_cast<double>(int_it->second), spec).c_str());
       out += buf;
     } else if (auto v = floats.get(key)) {

@@ -67,7 +67,7 @@ std::string python_format(double value, const std::string& spec) {
   if (conv != 'f' && conv != 'e' && conv != 'g' && conv != 'E' && conv != 'G' && conv != '%')
     throw ValueError("Unknown format code '" + std::string(1, conv) + "' for object of type 'float'. Received: spec='" +
                      spec + "'");
-  if (conv == '%') return printf_string(("%" + spec.substr(0, spec.size() - 1) + "f").c_str(), value * 100.0) + "%";
+  if (conv == '%') return printf_string((std::string("%").append(spec, 0, spec.size() - 1) + "f").c_str(), value * 100.0) + "%";
   return printf_string(("%" + spec).c_str(), value);
 }
 
@@ -100,7 +100,7 @@ std::string python_float_repr(double value) {
     }
   } else {
     out = digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
+    if (digits.size() > 1) out.append(".").append(digits, 1);
     char exp_buf[16];
     std::snprintf(exp_buf, sizeof(exp_buf), "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
     out += exp_buf;
@@ -133,9 +133,10 @@ double Progbar::estimate_step_duration(std::int64_t current, double now) {
 
 std::string Progbar::format_time(double time_per_unit) const {
   const std::string& unit = options_.unit_name;
-  if (time_per_unit >= 1 || time_per_unit == 0) return " " + printf_string("%.0f", time_per_unit) + "s/" + unit;
-  if (time_per_unit >= 1e-3) return " " + printf_string("%.0f", time_per_unit * 1000.0) + "ms/" + unit;
-  return " " + printf_string("%.0f", time_per_unit * 1000000.0) + "us/" + unit;
+  std::string out = " ";
+  if (time_per_unit >= 1 || time_per_unit == 0) return out.append(printf_string("%.0f", time_per_unit)) + "s/" + unit;
+  if (time_per_unit >= 1e-3) return out.append(printf_string("%.0f", time_per_unit * 1000.0)) + "ms/" + unit;
+  return out.append(printf_string("%.0f", time_per_unit * 1000000.0)) + "us/" + unit;
 }
 
 std::string Progbar::format_values(bool verbose2) const {
@@ -146,7 +147,7 @@ std::string Progbar::format_values(bool verbose2) const {
     const double avg = sum / std::max(1.0, count);
     // verbose=2 tests avg > 1e-3 without abs(): negative values print in %.4e there.
     const bool fixed = verbose2 ? avg > 1e-3 : std::abs(avg) > 1e-3;
-    info += " " + python_format(avg, fixed ? ".4f" : ".4e");
+    info.append(" ").append(python_format(avg, fixed ? ".4f" : ".4e"));
   }
   return info;
 }
