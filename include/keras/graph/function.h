@@ -9,8 +9,11 @@
 /// traces again.
 ///
 /// While tracing, reads of keras::Variable are recorded (not folded into constants), so the
-/// compiled plan sees each run's current values; computations on constants alone are done
-/// once, at trace time.
+/// compiled plan sees each run's current values, and so are assignments to variables that
+/// existed before the trace (even of constant values). Assignments to variables created
+/// during the trace (a layer building its weights on the first call) and computations on
+/// constants alone are done once, at trace time. Within one run, every read of a variable
+/// sees the value it had when the run started: compute new values as tensors, then assign.
 ///
 ///   keras::Variable w(keras::ops::ones({3}), "w");
 ///   keras::Function step([&](const std::vector<keras::Tensor>& in) {

@@ -5,14 +5,20 @@
 /// side-effect nodes recorded by a TraceScope (variable assignments). Compilation:
 ///   - keeps only the nodes the outputs and side effects depend on (dead-code removal);
 ///   - schedules every assignment after every read, so all reads in one run see the
-///     variables' old values and the writes happen at the end;
-///   - fuses chains of same-shaped elementwise ops into one step that runs the chain over
-///     small blocks (PlanOptions::fuse_elementwise);
+///     variables' old values and the writes happen at the end (a returned variable that is
+///     also assigned returns its old value);
+///   - computes once what depends only on constants and shapes (ones_like(x), the seed of
+///     a gradient), and lets reshape-like ops share their input's storage;
+///   - fuses single-consumer chains of elementwise ops on same-shaped operands (plus
+///     scalars and bias-like trailing-dims rows) into one step that runs the chain over
+///     blocks of ~512 elements (PlanOptions::fuse_elementwise);
 ///   - gives every intermediate a slot in one 64-byte aligned arena, reusing slots whose
-///     values are dead (best fit), and lets an elementwise op overwrite a dying input;
+///     values are dead (best fit), lets an elementwise op overwrite a dying input, and lets
+///     a variable's update (`w - lr * g`) be computed straight into the variable;
 ///   - reads constants and variables in place and binds placeholders to the caller's
 ///     pointers at run time.
-/// Running is a loop over precomputed kernel calls: no allocation, no hashing.
+/// Running is a loop over precomputed kernel calls: no allocation, no hashing, no virtual
+/// dispatch.
 ///
 /// Requires: every input is a placeholder with a fully defined shape; every placeholder the
 /// outputs depend on is an input. A Plan is not re-entrant: one run at a time.
