@@ -1,0 +1,258 @@
+#pragma once
+/// Convolution layers with Keras 3's arguments, defaults, weights and configs:
+/// Conv1D/2D/3D, Conv1DTranspose/2DTranspose/3DTranspose, DepthwiseConv1D/2D and
+/// SeparableConv1D/2D. Inputs are (batch, *spatial, channels) ("channels_last", the default)
+/// or (batch, channels, *spatial) ("channels_first").
+///
+///   using namespace keras::layers;
+///   auto conv = make<Conv2D>(32, std::vector<std::int64_t>{3, 3}, ConvOptions{.padding = "same", .activation = "relu"});
+///   keras::Tensor y = (*conv)(keras::Input({28, 28, 1}));   // (None, 28, 28, 32)
+///
+/// Weights, in order: kernel (*kernel_size, channels / groups, filters) and bias (filters) for
+/// Conv; kernel (*kernel_size, filters, channels) and bias for ConvTranspose; kernel
+/// (*kernel_size, channels, depth_multiplier) and bias (channels * depth_multiplier) for
+/// DepthwiseConv; depthwise_kernel, pointwise_kernel (1..., channels * depth_multiplier,
+/// filters) and bias for SeparableConv.
+///
+/// Errors (ValueError naming the layer and the shapes): non-positive filters, kernel sizes,
+/// strides, dilation rates, groups or depth multipliers (at construction); an input of the
+/// wrong rank, channels not divisible by groups, or a kernel larger than the input under
+/// "valid" padding (at the first call).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keras/layers/activations.h"
+#include "keras/layers/layer.h"
+
+namespace keras::layers {
+
+using Ints = std::vector<std::int64_t>;
+
+struct ConvOptions {
+  Ints strides{1};
+  std::string padding = "valid";  // "valid", "same"; "causal" for Conv1D
+  std::string data_format = "channels_last";
+  Ints dilation_rate{1};
+  std::int64_t groups = 1;
+  activations::ActivationArg activation{};
+  bool use_bias = true;
+  initializers::InitializerArg kernel_initializer = "glorot_uniform";
+  initializers::InitializerArg bias_initializer = "zeros";
+  std::string name{};
+  bool trainable = true;
+  DType dtype = DType::float32;
+};
+
+/// activation(conv(x, kernel) + bias) — Keras's BaseConv.
+class BaseConv : public Layer {
+ public:
+  void build(const Shape& input_shape) override;
+  Tensor call(const Tensor& x) override;
+  Shape compute_output_shape(const Shape& input_shape) override;
+  Config get_config() const override;
+
+  int rank() const { return rank_; }
+  std::int64_t filters() const { return filters_; }
+  const Ints& kernel_size() const { return kernel_size_; }
+  const Variable& kernel() const { return kernel_; }
+  const Variable& bias() const { return bias_; }
+
+ protected:
+  BaseConv(int rank, const std::string& class_name, std::int64_t filters, const Ints& kernel_size, ConvOptions options);
+
+ private:
+  int rank_;
+  std::int64_t filters_;
+  Ints kernel_size_, strides_, dilation_rate_;
+  std::string padding_, data_format_;
+  std::int64_t groups_;
+  activations::ActivationArg activation_;
+  bool use_bias_;
+  initializers::InitializerArg kernel_initializer_, bias_initializer_;
+  Variable kernel_, bias_;
+};
+
+/// (batch, steps, channels) -> (batch, new_steps, filters); padding may be "causal".
+class Conv1D : public BaseConv {
+ public:
+  Conv1D(std::int64_t filters, const Ints& kernel_size, ConvOptions options = {});
+};
+
+class Conv2D : public BaseConv {
+ public:
+  Conv2D(std::int64_t filters, const Ints& kernel_size, ConvOptions options = {});
+};
+
+class Conv3D : public BaseConv {
+ public:
+  Conv3D(std::int64_t filters, const Ints& kernel_size, ConvOptions options = {});
+};
+
+struct ConvTransposeOptions {
+  Ints strides{1};
+  std::string padding = "valid";
+  std::optional<Ints> output_padding{};  // none: Keras's default output lengths
+  std::string data_format = "channels_last";
+  Ints dilation_rate{1};
+  activations::ActivationArg activation{};
+  bool use_bias = true;
+  initializers::InitializerArg kernel_initializer = "glorot_uniform";
+  initializers::InitializerArg bias_initializer = "zeros";
+  std::string name{};
+  bool trainable = true;
+  DType dtype = DType::float32;
+};
+
+/// activation(conv_transpose(x, kernel) + bias) — Keras's BaseConvTranspose. Output length
+/// per dim: "valid" (in-1)*stride + max(kernel, stride), "same" in*stride, or
+/// (in-1)*stride + kernel - 2*(kernel//2 if "same" else 0) + output_padding.
+class BaseConvTranspose : public Layer {
+ public:
+  void build(const Shape& input_shape) override;
+  Tensor call(const Tensor& x) override;
+  Shape compute_output_shape(const Shape& input_shape) override;
+  Config get_config() const override;
+
+  std::int64_t filters() const { return filters_; }
+  const Variable& kernel() const { return kernel_; }
+  const Variable& bias() const { return bias_; }
+
+ protected:
+  BaseConvTranspose(int rank, const std::string& class_name, std::int64_t filters, const Ints& kernel_size,
+                    ConvTransposeOptions options);
+
+ private:
+  int rank_;
+  std::int64_t filters_;
+  Ints kernel_size_, strides_, dilation_rate_;
+  std::optional<Ints> output_padding_;
+  std::string padding_, data_format_;
+  activations::ActivationArg activation_;
+  bool use_bias_;
+  initializers::InitializerArg kernel_initializer_, bias_initializer_;
+  Variable kernel_, bias_;
+};
+
+class Conv1DTranspose : public BaseConvTranspose {
+ public:
+  Conv1DTranspose(std::int64_t filters, const Ints& kernel_size, ConvTransposeOptions options = {});
+};
+
+class Conv2DTranspose : public BaseConvTranspose {
+ public:
+  Conv2DTranspose(std::int64_t filters, const Ints& kernel_size, ConvTransposeOptions options = {});
+};
+
+class Conv3DTranspose : public BaseConvTranspose {
+ public:
+  Conv3DTranspose(std::int64_t filters, const Ints& kernel_size, ConvTransposeOptions options = {});
+};
+
+struct DepthwiseConvOptions {
+  Ints strides{1};
+  std::string padding = "valid";
+  std::int64_t depth_multiplier = 1;
+  std::string data_format = "channels_last";
+  Ints dilation_rate{1};
+  activations::ActivationArg activation{};
+  bool use_bias = true;
+  initializers::InitializerArg depthwise_initializer = "glorot_uniform";
+  initializers::InitializerArg bias_initializer = "zeros";
+  std::string name{};
+  bool trainable = true;
+  DType dtype = DType::float32;
+};
+
+/// Each input channel convolved with its own depth_multiplier filters — Keras's
+/// BaseDepthwiseConv. Output channel c * depth_multiplier + m comes from input channel c.
+class BaseDepthwiseConv : public Layer {
+ public:
+  void build(const Shape& input_shape) override;
+  Tensor call(const Tensor& x) override;
+  Shape compute_output_shape(const Shape& input_shape) override;
+  Config get_config() const override;
+
+  const Variable& kernel() const { return kernel_; }
+  const Variable& bias() const { return bias_; }
+
+ protected:
+  BaseDepthwiseConv(int rank, const std::string& class_name, const Ints& kernel_size, DepthwiseConvOptions options);
+
+ private:
+  int rank_;
+  std::int64_t depth_multiplier_;
+  Ints kernel_size_, strides_, dilation_rate_;
+  std::string padding_, data_format_;
+  activations::ActivationArg activation_;
+  bool use_bias_;
+  initializers::InitializerArg depthwise_initializer_, bias_initializer_;
+  Variable kernel_, bias_;
+};
+
+class DepthwiseConv1D : public BaseDepthwiseConv {
+ public:
+  explicit DepthwiseConv1D(const Ints& kernel_size, DepthwiseConvOptions options = {});
+};
+
+class DepthwiseConv2D : public BaseDepthwiseConv {
+ public:
+  explicit DepthwiseConv2D(const Ints& kernel_size, DepthwiseConvOptions options = {});
+};
+
+struct SeparableConvOptions {
+  Ints strides{1};
+  std::string padding = "valid";
+  std::string data_format = "channels_last";
+  Ints dilation_rate{1};
+  std::int64_t depth_multiplier = 1;
+  activations::ActivationArg activation{};
+  bool use_bias = true;
+  initializers::InitializerArg depthwise_initializer = "glorot_uniform";
+  initializers::InitializerArg pointwise_initializer = "glorot_uniform";
+  initializers::InitializerArg bias_initializer = "zeros";
+  std::string name{};
+  bool trainable = true;
+  DType dtype = DType::float32;
+};
+
+/// A depthwise convolution followed by a 1x1 convolution to `filters` channels — Keras's
+/// BaseSeparableConv.
+class BaseSeparableConv : public Layer {
+ public:
+  void build(const Shape& input_shape) override;
+  Tensor call(const Tensor& x) override;
+  Shape compute_output_shape(const Shape& input_shape) override;
+  Config get_config() const override;
+
+  const Variable& depthwise_kernel() const { return depthwise_kernel_; }
+  const Variable& pointwise_kernel() const { return pointwise_kernel_; }
+  const Variable& bias() const { return bias_; }
+
+ protected:
+  BaseSeparableConv(int rank, const std::string& class_name, std::int64_t filters, const Ints& kernel_size,
+                    SeparableConvOptions options);
+
+ private:
+  int rank_;
+  std::int64_t filters_, depth_multiplier_;
+  Ints kernel_size_, strides_, dilation_rate_;
+  std::string padding_, data_format_;
+  activations::ActivationArg activation_;
+  bool use_bias_;
+  initializers::InitializerArg depthwise_initializer_, pointwise_initializer_, bias_initializer_;
+  Variable depthwise_kernel_, pointwise_kernel_, bias_;
+};
+
+class SeparableConv1D : public BaseSeparableConv {
+ public:
+  SeparableConv1D(std::int64_t filters, const Ints& kernel_size, SeparableConvOptions options = {});
+};
+
+class SeparableConv2D : public BaseSeparableConv {
+ public:
+  SeparableConv2D(std::int64_t filters, const Ints& kernel_size, SeparableConvOptions options = {});
+};
+
+}  // namespace keras::layers
