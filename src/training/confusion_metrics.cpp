@@ -2,6 +2,7 @@
 // metrics_utils.update_confusion_matrix_variables) and F-beta (f_score_metrics.py).
 #include <cmath>
 
+#include "keras/layers/layer.h"
 #include "keras/ops/ops.h"
 #include "keras/training/losses.h"
 #include "keras/training/metrics.h"
@@ -22,6 +23,10 @@ struct ConfusionVariables {
   Variable* tn = nullptr;
   Variable* fn = nullptr;
 };
+
+std::string auto_name(std::string name, const char* prefix) {
+  return name.empty() ? layers::unique_name(prefix) : name;
+}
 
 std::vector<double> parse_thresholds(std::vector<double> thresholds, bool has_top_k, const std::string& metric) {
   if (thresholds.empty()) return {has_top_k ? kNegInf : 0.5};
@@ -124,7 +129,7 @@ Tensor scalar_if_single(const Tensor& x) { return x.shape().num_elements() == 1 
 
 Precision::Precision(std::vector<double> thresholds, std::optional<int> top_k, std::optional<int> class_id,
                      std::string name)
-    : Metric(std::move(name)), top_k_(top_k), class_id_(class_id) {
+    : Metric(auto_name(std::move(name), "precision")), top_k_(top_k), class_id_(class_id) {
   thresholds_ = parse_thresholds(std::move(thresholds), top_k.has_value(), this->name());
   const Shape shape{static_cast<std::int64_t>(thresholds_.size())};
   true_positives_ = add_variable(shape, "true_positives");
@@ -145,7 +150,7 @@ Tensor Precision::result() const {
 
 Recall::Recall(std::vector<double> thresholds, std::optional<int> top_k, std::optional<int> class_id,
                std::string name)
-    : Metric(std::move(name)), top_k_(top_k), class_id_(class_id) {
+    : Metric(auto_name(std::move(name), "recall")), top_k_(top_k), class_id_(class_id) {
   thresholds_ = parse_thresholds(std::move(thresholds), top_k.has_value(), this->name());
   const Shape shape{static_cast<std::int64_t>(thresholds_.size())};
   true_positives_ = add_variable(shape, "true_positives");
@@ -167,7 +172,7 @@ Tensor Recall::result() const {
 // ---- AUC -----------------------------------------------------------------------------------------
 
 AUC::AUC(int num_thresholds, std::string curve, std::string summation_method, std::string name, bool from_logits)
-    : Metric(std::move(name)),
+    : Metric(auto_name(std::move(name), "auc")),
       num_thresholds_(num_thresholds),
       curve_(std::move(curve)),
       summation_method_(std::move(summation_method)),

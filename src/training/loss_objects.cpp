@@ -141,7 +141,8 @@ BinaryCrossentropy::BinaryCrossentropy(bool from_logits, double label_smoothing,
           [=](const Tensor& t, const Tensor& p) { return binary_crossentropy(t, p, from_logits, label_smoothing, axis); },
           std::move(name), reduction),
       from_logits_(from_logits),
-      label_smoothing_(label_smoothing) {}
+      label_smoothing_(label_smoothing),
+      axis_(axis) {}
 
 BinaryFocalCrossentropy::BinaryFocalCrossentropy(bool apply_class_balancing, double alpha, double gamma,
                                                  bool from_logits, double label_smoothing, int axis,
@@ -151,7 +152,13 @@ BinaryFocalCrossentropy::BinaryFocalCrossentropy(bool apply_class_balancing, dou
             return binary_focal_crossentropy(t, p, apply_class_balancing, alpha, gamma, from_logits, label_smoothing,
                                              axis);
           },
-          std::move(name), reduction) {}
+          std::move(name), reduction),
+      apply_class_balancing_(apply_class_balancing),
+      alpha_(alpha),
+      gamma_(gamma),
+      from_logits_(from_logits),
+      label_smoothing_(label_smoothing),
+      axis_(axis) {}
 
 CategoricalCrossentropy::CategoricalCrossentropy(bool from_logits, double label_smoothing, int axis,
                                                  Reduction reduction, std::string name)
@@ -160,7 +167,9 @@ CategoricalCrossentropy::CategoricalCrossentropy(bool from_logits, double label_
             return categorical_crossentropy(t, p, from_logits, label_smoothing, axis);
           },
           std::move(name), reduction),
-      from_logits_(from_logits) {}
+      from_logits_(from_logits),
+      label_smoothing_(label_smoothing),
+      axis_(axis) {}
 
 CategoricalFocalCrossentropy::CategoricalFocalCrossentropy(double alpha, double gamma, bool from_logits,
                                                            double label_smoothing, int axis, Reduction reduction,
@@ -169,7 +178,12 @@ CategoricalFocalCrossentropy::CategoricalFocalCrossentropy(double alpha, double 
           [=](const Tensor& t, const Tensor& p) {
             return categorical_focal_crossentropy(t, p, alpha, gamma, from_logits, label_smoothing, axis);
           },
-          std::move(name), reduction) {}
+          std::move(name), reduction),
+      alpha_(alpha),
+      gamma_(gamma),
+      from_logits_(from_logits),
+      label_smoothing_(label_smoothing),
+      axis_(axis) {}
 
 SparseCategoricalCrossentropy::SparseCategoricalCrossentropy(bool from_logits, std::optional<int> ignore_class,
                                                              Reduction reduction, int axis, std::string name)
@@ -190,6 +204,59 @@ void SparseCategoricalCrossentropy::check_targets(const Tensor& y_true, const Sh
   if (y_pred_shape.rank() < 1) return;
   const std::int64_t num_classes = y_pred_shape[y_pred_shape.normalize_axis(axis_)];
   if (num_classes > 0) check_sparse_labels(y_true, num_classes, ignore_class_, name());
+}
+
+// ---- configs (Keras's get_config keys, in Keras's order) -------------------------------------------
+
+Config Loss::get_config() const {
+  Config c;
+  c["name"] = name_;
+  c["reduction"] = to_string(reduction_);
+  return c;
+}
+
+Config BinaryCrossentropy::get_config() const {
+  Config c = Loss::get_config();
+  c["from_logits"] = from_logits_;
+  c["label_smoothing"] = label_smoothing_;
+  c["axis"] = axis_;
+  return c;
+}
+
+Config BinaryFocalCrossentropy::get_config() const {
+  Config c = Loss::get_config();
+  c["from_logits"] = from_logits_;
+  c["label_smoothing"] = label_smoothing_;
+  c["axis"] = axis_;
+  c["apply_class_balancing"] = apply_class_balancing_;
+  c["alpha"] = alpha_;
+  c["gamma"] = gamma_;
+  return c;
+}
+
+Config CategoricalCrossentropy::get_config() const {
+  Config c = Loss::get_config();
+  c["from_logits"] = from_logits_;
+  c["label_smoothing"] = label_smoothing_;
+  c["axis"] = axis_;
+  return c;
+}
+
+Config CategoricalFocalCrossentropy::get_config() const {
+  Config c = Loss::get_config();
+  c["from_logits"] = from_logits_;
+  c["label_smoothing"] = label_smoothing_;
+  c["axis"] = axis_;
+  c["alpha"] = alpha_;
+  c["gamma"] = gamma_;
+  return c;
+}
+
+Config SparseCategoricalCrossentropy::get_config() const {
+  Config c = Loss::get_config();
+  c["from_logits"] = from_logits_;
+  c["ignore_class"] = ignore_class_ ? Config(*ignore_class_) : Config(nullptr);
+  return c;
 }
 
 // ---- registry --------------------------------------------------------------------------------

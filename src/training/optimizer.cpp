@@ -2,6 +2,7 @@
 // (keras/src/optimizers/base_optimizer.py, torch backend's torch_optimizer.py).
 #include <algorithm>
 
+#include "keras/layers/layer.h"
 #include "keras/ops/ops.h"
 #include "keras/training/optimizers.h"
 #include "training_utils.h"
@@ -22,8 +23,9 @@ std::string sanitized(const std::string& name) {
 }
 }  // namespace
 
-Optimizer::Optimizer(LearningRate learning_rate, OptimizerOptions options, const std::string& default_name)
-    : name_(options.name.empty() ? default_name : options.name), options_(std::move(options)) {
+Optimizer::Optimizer(LearningRate learning_rate, OptimizerOptions options, const std::string& keras_class)
+    : name_(options.name.empty() ? layers::unique_name(layers::to_snake_case(keras_class)) : options.name),
+      options_(std::move(options)) {
   const int clip_args = int(options_.clipnorm.has_value()) + int(options_.clipvalue.has_value()) +
                         int(options_.global_clipnorm.has_value());
   if (clip_args > 1)
@@ -39,6 +41,30 @@ Optimizer::Optimizer(LearningRate learning_rate, OptimizerOptions options, const
     learning_rate_ = Variable(Tensor::scalar(learning_rate.value(), DType::float32), "learning_rate", false);
     variables_.push_back(learning_rate_);
   }
+}
+
+Config Optimizer::get_config() const {
+  auto optional = [](const std::optional<double>& v) { return v ? Config(*v) : Config(nullptr); };
+  Config c;
+  c["name"] = name_;
+  if (schedule_)
+    c["learning_rate"] = Config{{"module", "keras.optimizers.schedules"},
+                                {"class_name", schedule_->class_name()},
+                                {"config", schedule_->get_config()},
+                                {"registered_name", nullptr}};
+  else
+    c["learning_rate"] = learning_rate_.item();  // float32-rounded: 0.05 -> 0.05000000074505806
+  c["weight_decay"] = optional(options_.weight_decay);
+  c["clipnorm"] = optional(options_.clipnorm);
+  c["global_clipnorm"] = optional(options_.global_clipnorm);
+  c["clipvalue"] = optional(options_.clipvalue);
+  c["use_ema"] = false;
+  c["ema_momentum"] = 0.99;
+  c["ema_overwrite_frequency"] = nullptr;
+  c["loss_scale_factor"] = nullptr;
+  c["gradient_accumulation_steps"] = nullptr;
+  add_config(c);
+  return c;
 }
 
 void Optimizer::build(const std::vector<Variable>& trainable) {

@@ -21,7 +21,7 @@ Tensor c(double v, const Tensor& like) { return scalar_like(v, like); }
 // ---- SGD -------------------------------------------------------------------------------------
 
 SGD::SGD(LearningRate learning_rate, double momentum, bool nesterov, OptimizerOptions options)
-    : Optimizer(std::move(learning_rate), std::move(options), "sgd"), momentum_(momentum), nesterov_(nesterov) {
+    : Optimizer(std::move(learning_rate), std::move(options), "SGD"), momentum_(momentum), nesterov_(nesterov) {
   if (momentum < 0 || momentum > 1)
     throw ValueError("`momentum` must be a float between [0, 1]. Received: momentum=" + std::to_string(momentum));
 }
@@ -44,11 +44,11 @@ Tensor SGD::update_step(const Tensor& g, const Tensor& value, std::size_t i, con
 
 Adam::Adam(LearningRate learning_rate, double beta_1, double beta_2, double epsilon, bool amsgrad,
            OptimizerOptions options)
-    : Adam(std::move(learning_rate), beta_1, beta_2, epsilon, amsgrad, std::move(options), "adam") {}
+    : Adam(std::move(learning_rate), beta_1, beta_2, epsilon, amsgrad, std::move(options), "Adam") {}
 
 Adam::Adam(LearningRate learning_rate, double beta_1, double beta_2, double epsilon, bool amsgrad,
-           OptimizerOptions options, const std::string& default_name)
-    : Optimizer(std::move(learning_rate), std::move(options), default_name),
+           OptimizerOptions options, const std::string& keras_class)
+    : Optimizer(std::move(learning_rate), std::move(options), keras_class),
       beta_1_(beta_1),
       beta_2_(beta_2),
       epsilon_(epsilon),
@@ -95,12 +95,12 @@ OptimizerOptions with_weight_decay(OptimizerOptions options, double weight_decay
 AdamW::AdamW(LearningRate learning_rate, double weight_decay, double beta_1, double beta_2, double epsilon,
              bool amsgrad, OptimizerOptions options)
     : Adam(std::move(learning_rate), beta_1, beta_2, epsilon, amsgrad, with_weight_decay(std::move(options), weight_decay),
-           "adamw") {}
+           "AdamW") {}
 
 // ---- Adamax ------------------------------------------------------------------------------------
 
 Adamax::Adamax(LearningRate learning_rate, double beta_1, double beta_2, double epsilon, OptimizerOptions options)
-    : Optimizer(std::move(learning_rate), std::move(options), "adamax"),
+    : Optimizer(std::move(learning_rate), std::move(options), "Adamax"),
       beta_1_(beta_1),
       beta_2_(beta_2),
       epsilon_(epsilon) {}
@@ -124,7 +124,7 @@ Tensor Adamax::update_step(const Tensor& g, const Tensor& value, std::size_t i, 
 // ---- Nadam -------------------------------------------------------------------------------------
 
 Nadam::Nadam(LearningRate learning_rate, double beta_1, double beta_2, double epsilon, OptimizerOptions options)
-    : Optimizer(std::move(learning_rate), std::move(options), "nadam"),
+    : Optimizer(std::move(learning_rate), std::move(options), "Nadam"),
       beta_1_(beta_1),
       beta_2_(beta_2),
       epsilon_(epsilon) {}
@@ -172,7 +172,7 @@ Tensor Nadam::update_step(const Tensor& g, const Tensor& value, std::size_t i, c
 
 RMSprop::RMSprop(LearningRate learning_rate, double rho, double momentum, double epsilon, bool centered,
                  OptimizerOptions options)
-    : Optimizer(std::move(learning_rate), std::move(options), "rmsprop"),
+    : Optimizer(std::move(learning_rate), std::move(options), "RMSprop"),
       rho_(rho),
       momentum_(momentum),
       epsilon_(epsilon),
@@ -207,7 +207,7 @@ Tensor RMSprop::update_step(const Tensor& g, const Tensor& value, std::size_t i,
 
 Adagrad::Adagrad(LearningRate learning_rate, double initial_accumulator_value, double epsilon,
                  OptimizerOptions options)
-    : Optimizer(std::move(learning_rate), std::move(options), "adagrad"),
+    : Optimizer(std::move(learning_rate), std::move(options), "Adagrad"),
       initial_accumulator_value_(initial_accumulator_value),
       epsilon_(epsilon) {}
 
@@ -225,7 +225,7 @@ Tensor Adagrad::update_step(const Tensor& g, const Tensor& value, std::size_t i,
 // ---- Adadelta ----------------------------------------------------------------------------------
 
 Adadelta::Adadelta(LearningRate learning_rate, double rho, double epsilon, OptimizerOptions options)
-    : Optimizer(std::move(learning_rate), std::move(options), "adadelta"), rho_(rho), epsilon_(epsilon) {}
+    : Optimizer(std::move(learning_rate), std::move(options), "Adadelta"), rho_(rho), epsilon_(epsilon) {}
 
 void Adadelta::build_slots(const std::vector<Variable>& trainable) {
   auto slots = add_optimizer_variables(trainable, {"accumulated_grad", "accumulated_delta_var"});
@@ -249,7 +249,7 @@ Tensor Adadelta::update_step(const Tensor& g, const Tensor& value, std::size_t i
 // ---- Ftrl --------------------------------------------------------------------------------------
 
 Ftrl::Ftrl(LearningRate learning_rate, FtrlOptions ftrl, OptimizerOptions options)
-    : Optimizer(std::move(learning_rate), std::move(options), "ftrl"), ftrl_(ftrl) {
+    : Optimizer(std::move(learning_rate), std::move(options), "Ftrl"), ftrl_(ftrl) {
   auto require = [](bool ok, const std::string& what, double v) {
     if (!ok) throw ValueError("`" + what + "` needs to be " + (what == "learning_rate_power" ? "negative" : "positive") +
                               " or zero. Received: " + what + "=" + std::to_string(v) + ".");
@@ -289,7 +289,7 @@ Tensor Ftrl::update_step(const Tensor& g, const Tensor& value, std::size_t i, co
 // ---- Lion --------------------------------------------------------------------------------------
 
 Lion::Lion(LearningRate learning_rate, double beta_1, double beta_2, OptimizerOptions options)
-    : Optimizer(std::move(learning_rate), std::move(options), "lion"), beta_1_(beta_1), beta_2_(beta_2) {
+    : Optimizer(std::move(learning_rate), std::move(options), "Lion"), beta_1_(beta_1), beta_2_(beta_2) {
   if (beta_1 <= 0 || beta_1 > 1)
     throw ValueError("Argument `beta_1` must be in the [0, 1] range. Otherwise, the optimizer degenerates to SignSGD. "
                      "Received: beta_1=" + std::to_string(beta_1) + ".");
@@ -305,6 +305,55 @@ Tensor Lion::update_step(const Tensor& g, const Tensor& value, std::size_t i, co
   Tensor m_new = ops::add(ops::multiply(m, c(beta_2_, g)), ops::multiply(g, c(1.0 - beta_2_, g)));
   ops::assign(m, m_new);
   return ops::subtract(value, ops::multiply(ops::sign(direction), lr));
+}
+
+// ---- configs (keys and order of each class's Keras get_config) ----------------------------------
+
+void SGD::add_config(Config& c) const {
+  c["momentum"] = momentum_;
+  c["nesterov"] = nesterov_;
+}
+void Adam::add_config(Config& c) const {
+  c["beta_1"] = beta_1_;
+  c["beta_2"] = beta_2_;
+  c["epsilon"] = epsilon_;
+  c["amsgrad"] = amsgrad_;
+}
+void Adamax::add_config(Config& c) const {
+  c["beta_1"] = beta_1_;
+  c["beta_2"] = beta_2_;
+  c["epsilon"] = epsilon_;
+}
+void Nadam::add_config(Config& c) const {
+  c["beta_1"] = beta_1_;
+  c["beta_2"] = beta_2_;
+  c["epsilon"] = epsilon_;
+}
+void RMSprop::add_config(Config& c) const {
+  c["rho"] = rho_;
+  c["momentum"] = momentum_;
+  c["epsilon"] = epsilon_;
+  c["centered"] = centered_;
+}
+void Adagrad::add_config(Config& c) const {
+  c["initial_accumulator_value"] = initial_accumulator_value_;
+  c["epsilon"] = epsilon_;
+}
+void Adadelta::add_config(Config& c) const {
+  c["rho"] = rho_;
+  c["epsilon"] = epsilon_;
+}
+void Ftrl::add_config(Config& c) const {
+  c["learning_rate_power"] = ftrl_.learning_rate_power;
+  c["initial_accumulator_value"] = ftrl_.initial_accumulator_value;
+  c["l1_regularization_strength"] = ftrl_.l1_regularization_strength;
+  c["l2_regularization_strength"] = ftrl_.l2_regularization_strength;
+  c["l2_shrinkage_regularization_strength"] = ftrl_.l2_shrinkage_regularization_strength;
+  c["beta"] = ftrl_.beta;
+}
+void Lion::add_config(Config& c) const {
+  c["beta_1"] = beta_1_;
+  c["beta_2"] = beta_2_;
 }
 
 // ---- get ---------------------------------------------------------------------------------------

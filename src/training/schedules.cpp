@@ -13,6 +13,12 @@ constexpr DType kF = DType::float32;
 Tensor f(double v) { return Tensor::scalar(v, kF); }
 Tensor step_f(const Tensor& step) { return step.dtype() == kF ? step : ops::cast(step, kF); }
 
+// Keras users pass step counts as Python ints: keep integral values integral in configs.
+Config number(double v) {
+  if (v == std::floor(v) && std::abs(v) < 9e15) return Config(static_cast<std::int64_t>(v));
+  return Config(v);
+}
+
 void require_positive(double v, const char* what, const char* schedule) {
   if (!(v > 0))
     throw ValueError(std::string("Argument `") + what + "` of " + schedule + " must be > 0. Received: " + what + "=" +
@@ -144,6 +150,57 @@ Tensor CosineDecayRestarts::operator()(const Tensor& step) const {
   Tensor cosine = ops::multiply(ops::multiply(f(0.5), m_fac), ops::add(f(1.0), ops::cos(ops::multiply(f(M_PI), fraction))));
   Tensor decayed = ops::add(ops::multiply(f(1.0 - alpha_), cosine), f(alpha_));
   return ops::multiply(f(initial_), decayed);
+}
+
+}  // namespace keras::optimizers::schedules
+
+namespace keras::optimizers::schedules {
+
+Config ExponentialDecay::get_config() const {
+  return Config{{"initial_learning_rate", initial_},
+                {"decay_steps", number(decay_steps_)},
+                {"decay_rate", decay_rate_},
+                {"staircase", staircase_},
+                {"name", "ExponentialDecay"}};
+}
+
+Config PiecewiseConstantDecay::get_config() const {
+  Config boundaries = Config::array(), values = Config::array();
+  for (double b : boundaries_) boundaries.push_back(number(b));
+  for (double v : values_) values.push_back(v);
+  return Config{{"boundaries", boundaries}, {"values", values}, {"name", "PiecewiseConstant"}};
+}
+
+Config PolynomialDecay::get_config() const {
+  return Config{{"initial_learning_rate", initial_}, {"decay_steps", number(decay_steps_)},
+                {"end_learning_rate", end_},        {"power", power_},
+                {"cycle", cycle_},                  {"name", "PolynomialDecay"}};
+}
+
+Config InverseTimeDecay::get_config() const {
+  return Config{{"initial_learning_rate", initial_},
+                {"decay_steps", number(decay_steps_)},
+                {"decay_rate", decay_rate_},
+                {"staircase", staircase_},
+                {"name", "InverseTimeDecay"}};
+}
+
+Config CosineDecay::get_config() const {
+  return Config{{"initial_learning_rate", initial_},
+                {"decay_steps", number(decay_steps_)},
+                {"alpha", alpha_},
+                {"name", "CosineDecay"},
+                {"warmup_target", warmup_target_ ? Config(*warmup_target_) : Config(nullptr)},
+                {"warmup_steps", number(warmup_steps_)}};
+}
+
+Config CosineDecayRestarts::get_config() const {
+  return Config{{"initial_learning_rate", initial_},
+                {"first_decay_steps", number(first_decay_steps_)},
+                {"t_mul", t_mul_},
+                {"m_mul", m_mul_},
+                {"alpha", alpha_},
+                {"name", "SGDRDecay"}};
 }
 
 }  // namespace keras::optimizers::schedules

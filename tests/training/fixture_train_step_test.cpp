@@ -12,6 +12,7 @@
 #include "keras/data/utils.h"
 #include "keras/graph/autodiff.h"
 #include "keras/graph/function.h"
+#include "keras/layers/layer.h"
 #include "keras/ops/ops.h"
 #include "keras/training/losses.h"
 #include "keras/training/metrics.h"
@@ -22,7 +23,7 @@ namespace keras {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 using namespace training_test;
 
 // The project's copy (tests/data/keras) first, then the shared fixture folder.
@@ -41,9 +42,9 @@ std::string fixture(const std::string& case_name, const std::string& file) {
     GTEST_SKIP() << "fixture missing: " << case_name << "/" << file                                     \
                  << " (looked in tests/data/keras and ../shared/fixtures/keras)";
 
-json read_json(const std::string& path) {
+nlohmann::ordered_json read_json(const std::string& path) {
   std::ifstream in(path);
-  return json::parse(in);
+  return nlohmann::ordered_json::parse(in);
 }
 
 Tensor tensor_from_nested(const json& rows) {
@@ -155,6 +156,17 @@ TEST_P(FixtureTrainStep, FitEpochLossesMatchKeras) {
   EXPECT_TRUE(close_to(Tensor::from_vector(history, Shape{2}), fit["history"]["loss"].get<std::vector<double>>(), 1e-5,
                        1e-9))
       << case_name;
+}
+
+TEST(FixtureConfigs, OptimizerConfigsEqualKerasCompileConfig) {
+  REQUIRE_FIXTURE(sgd_path, "so_const_nontrainable", "train_sgd.json");
+  REQUIRE_FIXTURE(adam_path, "so_const_nontrainable", "train_adam.json");
+  clear_session();
+  optimizers::SGD sgd(0.05);
+  optimizers::Adam adam(0.01);
+  // Same keys, order and values (learning_rate float32-rounded) as Keras 3.15.1 wrote.
+  EXPECT_EQ(sgd.get_config().dump(), read_json(sgd_path)["optimizer"]["config"].dump());
+  EXPECT_EQ(adam.get_config().dump(), read_json(adam_path)["optimizer"]["config"].dump());
 }
 
 INSTANTIATE_TEST_SUITE_P(SeedCases, FixtureTrainStep,

@@ -201,6 +201,19 @@ TEST(Losses, GetByNameAndAlias) {
   EXPECT_THROW(losses::reduction_from_string("avg"), ValueError);
 }
 
+TEST(Losses, GetConfigFollowsKeras) {
+  EXPECT_EQ(losses::MeanSquaredError().get_config().dump(),
+            "{\"name\":\"mean_squared_error\",\"reduction\":\"sum_over_batch_size\"}");
+  EXPECT_EQ(losses::BinaryCrossentropy(true, 0.25, -1, Reduction::sum).get_config().dump(),
+            "{\"name\":\"binary_crossentropy\",\"reduction\":\"sum\",\"from_logits\":true,"
+            "\"label_smoothing\":0.25,\"axis\":-1}");
+  EXPECT_EQ(losses::SparseCategoricalCrossentropy().get_config().dump(),
+            "{\"name\":\"sparse_categorical_crossentropy\",\"reduction\":\"sum_over_batch_size\","
+            "\"from_logits\":false,\"ignore_class\":null}");
+  EXPECT_EQ(losses::CategoricalFocalCrossentropy().get_config()["gamma"].get<double>(), 2.0);
+  EXPECT_EQ(losses::Huber(2.0).get_config().size(), 2u);  // Keras's Huber config holds name and reduction only
+}
+
 TEST(Losses, CrossentropyResolvedFromShapes) {
   EXPECT_EQ(losses::resolve("crossentropy", Shape{-1, 1}, Shape{-1, 1})->name(), "crossentropy");
   auto sparse = losses::resolve("ce", Shape{-1}, Shape{-1, 10});

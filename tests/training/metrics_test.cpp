@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "keras/graph/function.h"
+#include "keras/layers/layer.h"
 #include "keras/ops/ops.h"
 #include "keras/training/metrics.h"
 #include "test_util.h"
@@ -266,7 +267,11 @@ TEST(Metrics, CompileResolution) {
   EXPECT_EQ(mse->class_name(), "MeanSquaredError");
   EXPECT_EQ(mse->name(), "mse");
   EXPECT_EQ(get("AUC")->name(), "AUC");
-  EXPECT_EQ(AUC().name(), "auc");
+  clear_session();
+  EXPECT_EQ(AUC().name(), "auc");  // Keras's auto-names
+  EXPECT_EQ(AUC().name(), "auc_1");
+  EXPECT_EQ(Precision().name(), "precision");
+  EXPECT_EQ(Recall({}, std::nullopt, std::nullopt, "r").name(), "r");
   // A loss name works as a metric: the running mean of the per-sample loss.
   auto bce = get("binary_crossentropy");
   bce->update_state(f32({0, 1}, {2, 1}), f32({0.25f, 0.5f}, {2, 1}));

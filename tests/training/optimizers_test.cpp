@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "keras/graph/function.h"
+#include "keras/layers/layer.h"
 #include "keras/ops/ops.h"
 #include "keras/training/optimizers.h"
 #include "test_util.h"
@@ -298,15 +299,44 @@ TEST(Optimizers, VariablesFollowKerasOrder) {
 }
 
 TEST(Optimizers, LearningRateIsFloat32AndSettable) {
+  clear_session();  // Keras's auto-names count per process
   SGD sgd(0.05);
   EXPECT_EQ(sgd.learning_rate_value(), 0.05000000074505806);
   sgd.set_learning_rate(0.01);
   EXPECT_EQ(sgd.learning_rate_value(), static_cast<double>(0.01f));
   EXPECT_EQ(sgd.name(), "sgd");
+  EXPECT_EQ(SGD().name(), "sgd_1");
   EXPECT_EQ(Adam().name(), "adam");
+  EXPECT_EQ(RMSprop().name(), "rm_sprop");  // Keras 3's to_snake_case("RMSprop")
+  EXPECT_EQ(AdamW().name(), "adam_w");
+  EXPECT_EQ(SGD(0.1, 0.0, false, {.name = "mine"}).name(), "mine");
   EXPECT_EQ(get("RMSprop")->class_name(), "RMSprop");
   EXPECT_EQ(get("adamw")->class_name(), "AdamW");
   EXPECT_THROW(get("adamm"), ValueError);
+}
+
+TEST(Optimizers, GetConfigHasKerasKeysInOrder) {
+  RMSprop rms(0.001, 0.9, 0.5, 1e-7, true, {.clipnorm = 1.0, .name = "r"});
+  const Config c = rms.get_config();
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : c.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"name", "learning_rate", "weight_decay", "clipnorm", "global_clipnorm",
+                                            "clipvalue", "use_ema", "ema_momentum", "ema_overwrite_frequency",
+                                            "loss_scale_factor", "gradient_accumulation_steps", "rho", "momentum",
+                                            "epsilon", "centered"}));
+  EXPECT_EQ(c["learning_rate"].get<double>(), static_cast<double>(0.001f));
+  EXPECT_EQ(c["clipnorm"].get<double>(), 1.0);
+  EXPECT_TRUE(c["weight_decay"].is_null());
+  EXPECT_EQ(c["centered"].get<bool>(), true);
+  Ftrl ftrl(0.1, FtrlOptions{.l1_regularization_strength = 0.5});
+  EXPECT_EQ(ftrl.get_config()["l1_regularization_strength"].get<double>(), 0.5);
+  EXPECT_EQ(ftrl.get_config().back().get<double>(), 0.0);  // "beta" comes last
+  // A schedule is serialized as a Keras object.
+  SGD scheduled(std::make_shared<schedules::ExponentialDecay>(0.1, 1000, 0.96));
+  const Config lr = scheduled.get_config()["learning_rate"];
+  EXPECT_EQ(lr.dump(), "{\"module\":\"keras.optimizers.schedules\",\"class_name\":\"ExponentialDecay\",\"config\":"
+                       "{\"initial_learning_rate\":0.1,\"decay_steps\":1000,\"decay_rate\":0.96,\"staircase\":false,"
+                       "\"name\":\"ExponentialDecay\"},\"registered_name\":null}");
 }
 
 TEST(Optimizers, ScheduleIsEvaluatedAtTheIterationCount) {

@@ -24,9 +24,13 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "keras/core/tensor.h"
 
 namespace keras::losses {
+
+using Config = nlohmann::ordered_json;
 
 /// How a Loss object reduces per-sample values (Keras's `reduction` argument).
 enum class Reduction {
@@ -113,6 +117,8 @@ class Loss {
 
   /// Keras's class name, e.g. "MeanSquaredError" ("LossFunctionWrapper" for get("mse")).
   virtual std::string class_name() const = 0;
+  /// Keras's get_config(): {"name", "reduction"} plus the class's own arguments.
+  virtual Config get_config() const;
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
   Reduction reduction() const { return reduction_; }
@@ -177,12 +183,14 @@ class BinaryCrossentropy : public LossFunctionWrapper {
                               Reduction reduction = Reduction::sum_over_batch_size,
                               std::string name = "binary_crossentropy");
   std::string class_name() const override { return "BinaryCrossentropy"; }
+  Config get_config() const override;
   bool from_logits() const { return from_logits_; }
   double label_smoothing() const { return label_smoothing_; }
 
  private:
   bool from_logits_;
   double label_smoothing_;
+  int axis_;
 };
 
 class BinaryFocalCrossentropy : public LossFunctionWrapper {
@@ -192,6 +200,14 @@ class BinaryFocalCrossentropy : public LossFunctionWrapper {
                                    Reduction reduction = Reduction::sum_over_batch_size,
                                    std::string name = "binary_focal_crossentropy");
   std::string class_name() const override { return "BinaryFocalCrossentropy"; }
+  Config get_config() const override;
+
+ private:
+  bool apply_class_balancing_;
+  double alpha_, gamma_;
+  bool from_logits_;
+  double label_smoothing_;
+  int axis_;
 };
 
 class CategoricalCrossentropy : public LossFunctionWrapper {
@@ -200,10 +216,13 @@ class CategoricalCrossentropy : public LossFunctionWrapper {
                                    Reduction reduction = Reduction::sum_over_batch_size,
                                    std::string name = "categorical_crossentropy");
   std::string class_name() const override { return "CategoricalCrossentropy"; }
+  Config get_config() const override;
   bool from_logits() const { return from_logits_; }
 
  private:
   bool from_logits_;
+  double label_smoothing_;
+  int axis_;
 };
 
 class CategoricalFocalCrossentropy : public LossFunctionWrapper {
@@ -213,6 +232,13 @@ class CategoricalFocalCrossentropy : public LossFunctionWrapper {
                                         Reduction reduction = Reduction::sum_over_batch_size,
                                         std::string name = "categorical_focal_crossentropy");
   std::string class_name() const override { return "CategoricalFocalCrossentropy"; }
+  Config get_config() const override;
+
+ private:
+  double alpha_, gamma_;
+  bool from_logits_;
+  double label_smoothing_;
+  int axis_;
 };
 
 /// With ignore_class, the ignored positions are masked out of the reduction (the mean is
@@ -226,6 +252,7 @@ class SparseCategoricalCrossentropy : public Loss {
   LossValues call_with_mask(const Tensor& y_true, const Tensor& y_pred) const override;
   void check_targets(const Tensor& y_true, const Shape& y_pred_shape) const override;
   std::string class_name() const override { return "SparseCategoricalCrossentropy"; }
+  Config get_config() const override;
   bool from_logits() const { return from_logits_; }
   std::optional<int> ignore_class() const { return ignore_class_; }
 

@@ -172,13 +172,16 @@ class R2Score : public Metric {
   bool built_ = false;
 };
 
+/// Precision, Recall and AUC without a name take Keras's auto-name: "precision", then
+/// "precision_1", ... (counters shared with layers, reset by keras::clear_session()).
+///
 /// Precision = TP / (TP + FP) at one or more thresholds (prediction > threshold is
 /// positive). `class_id` restricts to one column; `top_k` keeps only each row's k largest
 /// predictions. With one threshold the result is a scalar, else one value per threshold.
 class Precision : public Metric {
  public:
   explicit Precision(std::vector<double> thresholds = {}, std::optional<int> top_k = std::nullopt,
-                     std::optional<int> class_id = std::nullopt, std::string name = "precision");
+                     std::optional<int> class_id = std::nullopt, std::string name = "");
   void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) override;
   using Metric::update_state;
   Tensor result() const override;
@@ -194,7 +197,7 @@ class Precision : public Metric {
 class Recall : public Metric {
  public:
   explicit Recall(std::vector<double> thresholds = {}, std::optional<int> top_k = std::nullopt,
-                  std::optional<int> class_id = std::nullopt, std::string name = "recall");
+                  std::optional<int> class_id = std::nullopt, std::string name = "");
   void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) override;
   using Metric::update_state;
   Tensor result() const override;
@@ -213,7 +216,7 @@ class Recall : public Metric {
 class AUC : public Metric {
  public:
   explicit AUC(int num_thresholds = 200, std::string curve = "ROC", std::string summation_method = "interpolation",
-               std::string name = "auc", bool from_logits = false);
+               std::string name = "", bool from_logits = false);
   void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) override;
   using Metric::update_state;
   Tensor result() const override;

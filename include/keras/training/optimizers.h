@@ -26,12 +26,15 @@
 #include <type_traits>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "keras/core/tensor.h"
 #include "keras/training/schedules.h"
 
 namespace keras::optimizers {
 
 using schedules::LearningRateSchedule;
+using Config = nlohmann::ordered_json;
 
 /// The keyword arguments every Keras optimizer shares. At most one clipping option may be set.
 struct OptimizerOptions {
@@ -39,7 +42,7 @@ struct OptimizerOptions {
   std::optional<double> clipnorm{};       // per-gradient L2 norm clip
   std::optional<double> clipvalue{};      // elementwise clip to [-v, v]
   std::optional<double> global_clipnorm{};  // clip all gradients by their joint L2 norm
-  std::string name{};                     // empty: the class's snake_case name
+  std::string name{};                     // empty: Keras's auto-name ("adam", "adam_1", ...)
 };
 
 /// A learning rate: a constant (stored in the float32 `learning_rate` variable, settable)
@@ -63,7 +66,9 @@ class LearningRate {
 
 class Optimizer {
  public:
-  Optimizer(LearningRate learning_rate, OptimizerOptions options, const std::string& default_name);
+  /// `keras_class`: Keras's class name; the default name is its snake_case, made unique
+  /// ("adam", "adam_1", ...; RMSprop gives "rm_sprop" and AdamW "adam_w", as in Keras 3).
+  Optimizer(LearningRate learning_rate, OptimizerOptions options, const std::string& keras_class);
   virtual ~Optimizer() = default;
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
@@ -99,12 +104,19 @@ class Optimizer {
   const std::string& name() const { return name_; }
   /// Keras's class name ("Adam", "SGD", ...).
   virtual std::string class_name() const = 0;
+  /// Keras's get_config(): name, learning_rate (the float32 value, or the serialized
+  /// schedule), weight_decay, clipnorm, global_clipnorm, clipvalue, use_ema, ema_momentum,
+  /// ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, then the class's
+  /// own hyper-parameters — the "config" of compile_config's optimizer.
+  Config get_config() const;
   const OptimizerOptions& options() const { return options_; }
 
  protected:
   /// Creates the optimizer's slots for `trainable` through add_optimizer_variables and
   /// add_variable, in Keras's order.
   virtual void build_slots(const std::vector<Variable>& trainable) = 0;
+  /// Appends the class's own get_config() entries.
+  virtual void add_config(Config& config) const {}
   /// Called once per step before the per-variable updates (Nadam's u_product).
   virtual void prepare_step() {}
   /// Returns the new value of trainable variable `index` from its current `value` (after
@@ -150,6 +162,7 @@ class SGD : public Optimizer {
  protected:
   void build_slots(const std::vector<Variable>& trainable) override;
   Tensor update_step(const Tensor& g, const Tensor& value, std::size_t index, const Tensor& lr) override;
+  void add_config(Config& config) const override;
 
  private:
   double momentum_;
@@ -171,9 +184,10 @@ class Adam : public Optimizer {
 
  protected:
   Adam(LearningRate learning_rate, double beta_1, double beta_2, double epsilon, bool amsgrad,
-       OptimizerOptions options, const std::string& default_name);
+       OptimizerOptions options, const std::string& keras_class);
   void build_slots(const std::vector<Variable>& trainable) override;
   Tensor update_step(const Tensor& g, const Tensor& value, std::size_t index, const Tensor& lr) override;
+  void add_config(Config& config) const override;
 
  private:
   double beta_1_, beta_2_, epsilon_;
@@ -199,6 +213,7 @@ class Adamax : public Optimizer {
  protected:
   void build_slots(const std::vector<Variable>& trainable) override;
   Tensor update_step(const Tensor& g, const Tensor& value, std::size_t index, const Tensor& lr) override;
+  void add_config(Config& config) const override;
 
  private:
   double beta_1_, beta_2_, epsilon_;
@@ -216,6 +231,7 @@ class Nadam : public Optimizer {
   void build_slots(const std::vector<Variable>& trainable) override;
   void prepare_step() override;
   Tensor update_step(const Tensor& g, const Tensor& value, std::size_t index, const Tensor& lr) override;
+  void add_config(Config& config) const override;
 
  private:
   double beta_1_, beta_2_, epsilon_;
@@ -236,6 +252,7 @@ class RMSprop : public Optimizer {
  protected:
   void build_slots(const std::vector<Variable>& trainable) override;
   Tensor update_step(const Tensor& g, const Tensor& value, std::size_t index, const Tensor& lr) override;
+  void add_config(Config& config) const override;
 
  private:
   double rho_, momentum_, epsilon_;
@@ -253,6 +270,7 @@ class Adagrad : public Optimizer {
  protected:
   void build_slots(const std::vector<Variable>& trainable) override;
   Tensor update_step(const Tensor& g, const Tensor& value, std::size_t index, const Tensor& lr) override;
+  void add_config(Config& config) const override;
 
  private:
   double initial_accumulator_value_, epsilon_;
@@ -269,6 +287,7 @@ class Adadelta : public Optimizer {
  protected:
   void build_slots(const std::vector<Variable>& trainable) override;
   Tensor update_step(const Tensor& g, const Tensor& value, std::size_t index, const Tensor& lr) override;
+  void add_config(Config& config) const override;
 
  private:
   double rho_, epsilon_;
@@ -294,6 +313,7 @@ class Ftrl : public Optimizer {
  protected:
   void build_slots(const std::vector<Variable>& trainable) override;
   Tensor update_step(const Tensor& g, const Tensor& value, std::size_t index, const Tensor& lr) override;
+  void add_config(Config& config) const override;
 
  private:
   FtrlOptions ftrl_;
@@ -310,6 +330,7 @@ class Lion : public Optimizer {
  protected:
   void build_slots(const std::vector<Variable>& trainable) override;
   Tensor update_step(const Tensor& g, const Tensor& value, std::size_t index, const Tensor& lr) override;
+  void add_config(Config& config) const override;
 
  private:
   double beta_1_, beta_2_;

@@ -14,9 +14,13 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "keras/core/tensor.h"
 
 namespace keras::optimizers::schedules {
+
+using Config = nlohmann::ordered_json;
 
 class LearningRateSchedule {
  public:
@@ -24,6 +28,8 @@ class LearningRateSchedule {
   /// The learning rate (float32 scalar) at `step` (any numeric scalar tensor).
   virtual Tensor operator()(const Tensor& step) const = 0;
   virtual std::string class_name() const = 0;
+  /// Keras's get_config() (integral step counts as integers, like the ints Keras users pass).
+  virtual Config get_config() const = 0;
   /// Convenience: the rate at a concrete step.
   double value_at(std::int64_t step) const;
 };
@@ -34,6 +40,7 @@ class ExponentialDecay : public LearningRateSchedule {
   ExponentialDecay(double initial_learning_rate, double decay_steps, double decay_rate, bool staircase = false);
   Tensor operator()(const Tensor& step) const override;
   std::string class_name() const override { return "ExponentialDecay"; }
+  Config get_config() const override;
 
  private:
   double initial_, decay_steps_, decay_rate_;
@@ -47,6 +54,7 @@ class PiecewiseConstantDecay : public LearningRateSchedule {
   PiecewiseConstantDecay(std::vector<double> boundaries, std::vector<double> values);
   Tensor operator()(const Tensor& step) const override;
   std::string class_name() const override { return "PiecewiseConstantDecay"; }
+  Config get_config() const override;
 
  private:
   std::vector<double> boundaries_, values_;
@@ -60,6 +68,7 @@ class PolynomialDecay : public LearningRateSchedule {
                   double power = 1.0, bool cycle = false);
   Tensor operator()(const Tensor& step) const override;
   std::string class_name() const override { return "PolynomialDecay"; }
+  Config get_config() const override;
 
  private:
   double initial_, decay_steps_, end_, power_;
@@ -72,6 +81,7 @@ class InverseTimeDecay : public LearningRateSchedule {
   InverseTimeDecay(double initial_learning_rate, double decay_steps, double decay_rate, bool staircase = false);
   Tensor operator()(const Tensor& step) const override;
   std::string class_name() const override { return "InverseTimeDecay"; }
+  Config get_config() const override;
 
  private:
   double initial_, decay_steps_, decay_rate_;
@@ -87,6 +97,7 @@ class CosineDecay : public LearningRateSchedule {
               std::optional<double> warmup_target = std::nullopt, double warmup_steps = 0);
   Tensor operator()(const Tensor& step) const override;
   std::string class_name() const override { return "CosineDecay"; }
+  Config get_config() const override;
 
  private:
   double initial_, decay_steps_, alpha_;
@@ -101,6 +112,7 @@ class CosineDecayRestarts : public LearningRateSchedule {
                       double alpha = 0.0);
   Tensor operator()(const Tensor& step) const override;
   std::string class_name() const override { return "CosineDecayRestarts"; }
+  Config get_config() const override;
 
  private:
   double initial_, first_decay_steps_, t_mul_, m_mul_, alpha_;
