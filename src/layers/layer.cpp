@@ -71,6 +71,23 @@ std::string demangled_class_name(const std::type_info& info) {
   return name;
 }
 
+// Whether a symbolic tensor was computed by raw ops from Keras tensors (such ops are not
+// part of the functional graph).
+bool derives_from_keras_tensor(const Tensor& t) {
+  std::vector<const Node*> stack{t.node().get()};
+  std::unordered_set<const Node*> seen;
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    if (!seen.insert(n).second) continue;
+    for (const auto& in : n->inputs) {
+      if (is_keras_tensor(Tensor(in))) return true;
+      stack.push_back(in.get());
+    }
+  }
+  return false;
+}
+
 std::string shapes_to_string(const std::vector<TensorSpec>& specs) {
   std::string s = "[";
   for (std::size_t i = 0; i < specs.size(); ++i) s += (i ? ", " : "") + specs[i].shape.to_string();
@@ -363,6 +380,12 @@ Outputs Layer::dispatch(const std::vector<Tensor>& inputs, std::optional<bool> t
                      "\" was called on a mix of Keras tensors (from keras::Input or a layer call) and other "
                      "tensors. In the functional API every input must be a Keras tensor. Received: " +
                      std::to_string(inputs.size()) + " inputs with shapes " + shapes_to_string(specs));
+  if (!any_keras && call_context.depth == 0 && !TraceScope::current())
+    for (const Tensor& t : inputs)
+      if (t.is_symbolic() && derives_from_keras_tensor(t))
+        throw ValueError("Layer \"" + name() + "\" was called on a tensor computed with keras::ops directly from "
+                         "Keras tensors; such computations are not part of the functional graph. Wrap them in a "
+                         "keras::layers::Lambda layer. Received: a tensor of shape " + t.shape().to_string());
   // A layer the graph cannot own fails here, before anything changes.
   if (record && weak_from_this().expired())
     throw ValueError("Layer \"" + name() +
@@ -440,9 +463,18 @@ std::vector<TensorSpec> Layer::compute_output_spec(const std::vector<TensorSpec>
   return out;
 }
 
+std::shared_ptr<Layer> Layer::owning_pointer() {
+  auto self = weak_from_this().lock();
+  if (!self)
+    throw ValueError("Layer \"" + name() +
+                     "\" is used in the functional API but is not owned by a std::shared_ptr. Create it with "
+                     "keras::layers::make<T>(...) or std::make_shared<T>(...).");
+  return self;
+}
+
 Outputs Layer::record_node(const std::vector<Tensor>& inputs, const std::vector<TensorSpec>& output_specs,
                            bool is_input) {
-  std::shared_ptr<Layer> self = shared_from_this();
+  std::shared_ptr<Layer> self = owning_pointer();
   auto node = std::make_shared<LayerNode>();
   node->layer = this;
   node->index = static_cast<int>(inbound_nodes_.size());
@@ -461,7 +493,7 @@ Outputs Layer::node_outputs(int node_index) {
   if (node_index < 0 || node_index >= static_cast<int>(inbound_nodes_.size()))
     throw ValueError("Layer \"" + name() + "\" has " + std::to_string(inbound_nodes_.size()) +
                      " node(s); expected a node index below that. Received: node_index=" + std::to_string(node_index));
-  std::shared_ptr<Layer> self = shared_from_this();
+  std::shared_ptr<Layer> self = owning_pointer();
   const LayerNode& node = *inbound_nodes_[static_cast<std::size_t>(node_index)];
   Outputs out;
   for (std::size_t i = 0; i < node.output_specs.size(); ++i)

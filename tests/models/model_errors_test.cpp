@@ -111,6 +111,12 @@ TEST(ModelErrors, OutputsMustBeKerasTensors) {
   EXPECT_NE(msg.find("Lambda"), std::string::npos) << msg;
   EXPECT_NE(error_of([&] { keras::Model m(keras::ops::ones({1, 3}), h); }).find("All `inputs` values must be KerasTensors"),
             std::string::npos);
+  // A layer called on such a tensor says so at once.
+  auto d2 = make<Dense>(1, "linear", LayerOptions{.name = "d2"});
+  const std::string at_call = error_of([&] { (*d2)(h * 2.0f); });
+  EXPECT_NE(at_call.find("Layer \"d2\" was called on a tensor computed with keras::ops directly"), std::string::npos)
+      << at_call;
+  EXPECT_FALSE(d2->built());
   // A layer output is not an Input.
   EXPECT_NE(error_of([&] { keras::Model m(h, h); }).find("must be created by keras::Input()"), std::string::npos);
 }

@@ -91,7 +91,9 @@ struct KerasHistory {
 std::optional<KerasHistory> keras_history(const Tensor& tensor);
 bool is_keras_tensor(const Tensor& tensor);
 
-/// One call of a layer on Keras tensors: a node of the functional graph.
+/// One call of a layer on Keras tensors: a node of the functional graph. It keeps its input
+/// tensors (and through them the upstream layers) alive; a layer applied to its own output
+/// (d(d(x))) therefore keeps itself alive until the process ends.
 struct LayerNode {
   Layer* layer = nullptr;                 // the layer that owns this node
   int index = 0;                          // position in layer->inbound_nodes()
@@ -214,6 +216,7 @@ class Layer : public std::enable_shared_from_this<Layer> {
   virtual bool expects_list_input() const { return false; }
 
  private:
+  std::shared_ptr<Layer> owning_pointer();
   Outputs dispatch(const std::vector<Tensor>& inputs, std::optional<bool> training);
 
   mutable std::string name_;
