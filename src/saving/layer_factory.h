@@ -1,0 +1,23 @@
+#pragma once
+// Layers from configs (internal to keras_saving): the built-in classes' from_config, and the
+// lookups into the custom-class registry (registry.cpp).
+#include <memory>
+#include <string>
+
+#include "keras/saving/serialization.h"
+
+namespace keras::saving::detail {
+
+/// Whether keras.cpp builds `class_name` itself (a Keras built-in layer).
+bool is_builtin_layer(const std::string& class_name);
+/// The built-in layer `class_name` made from its `config` dict; nullptr when unknown.
+std::shared_ptr<layers::Layer> make_builtin_layer(const std::string& class_name, const Config& config,
+                                                  const LoadOptions& options);
+
+/// Whether the layer's C++ class was registered (saved with module null and its registered name).
+bool is_registered_type(const layers::Layer& layer);
+/// The factory for a custom class: LoadOptions::custom_objects first, then the registry; by
+/// registered name, then by class name. Empty when there is none.
+LayerFactory find_custom_layer(const std::string& registered, const std::string& class_name, const LoadOptions& options);
+
+}  // namespace keras::saving::detail
