@@ -125,6 +125,8 @@ class GroupNormalization : public Layer {
 class UnitNormalization : public Layer {
  public:
   explicit UnitNormalization(std::vector<int> axis = {-1}, LayerOptions options = {});
+  explicit UnitNormalization(int axis, LayerOptions options = {})
+      : UnitNormalization(std::vector<int>{axis}, std::move(options)) {}
   Tensor call(const Tensor& x) override;
   Shape compute_output_shape(const Shape& input_shape) override;
   Config get_config() const override;
