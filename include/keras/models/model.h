@@ -27,6 +27,23 @@
 
 namespace keras {
 
+// compile/fit/evaluate/... are declared here and defined in keras_training
+// (src/training/model_training.cpp); their argument types live in keras/training/trainer.h,
+// which callers include (keras/keras.h does).
+namespace training {
+class Arrays;
+class Trainer;
+struct CompileOptions;
+struct FitOptions;
+struct EvaluateOptions;
+struct PredictOptions;
+struct BatchOptions;
+}  // namespace training
+namespace callbacks {
+class History;
+class Logs;
+}  // namespace callbacks
+
 class Model : public layers::Layer {
  public:
   Model(const Tensor& input, const Tensor& output, const std::string& name = "");
@@ -53,6 +70,32 @@ class Model : public layers::Layer {
   /// batch shape; results concatenated along the batch axis, one entry per model output.
   Outputs predict(const Tensor& x, int batch_size = 32);
   Outputs predict(const std::vector<Tensor>& xs, int batch_size = 32);
+
+  // ---- training (keras/training/trainer.h documents the options and the semantics) ----
+  /// Keras's compile: optimizer ("rmsprop" by default), loss(es), loss_weights, metrics.
+  void compile(const training::CompileOptions& options);
+  /// Whether compile() was called.
+  bool compiled() const;
+  /// Trains for `epochs` and returns the History (history["loss"], history["val_loss"], ...).
+  callbacks::History fit(const training::Arrays& x, const training::Arrays& y, const training::FitOptions& options);
+  callbacks::History fit(const training::Arrays& x, const training::Arrays& y);
+  /// The loss and metrics on the data (Keras's return_dict=True form).
+  callbacks::Logs evaluate(const training::Arrays& x, const training::Arrays& y,
+                           const training::EvaluateOptions& options);
+  callbacks::Logs evaluate(const training::Arrays& x, const training::Arrays& y);
+  /// predict with a progress bar and callbacks (verbose 1 by default, as in Keras).
+  Outputs predict(const training::Arrays& x, const training::PredictOptions& options);
+  /// One optimizer step on one batch; returns that batch's loss and metrics.
+  callbacks::Logs train_on_batch(const training::Arrays& x, const training::Arrays& y,
+                                 const training::BatchOptions& options);
+  callbacks::Logs train_on_batch(const training::Arrays& x, const training::Arrays& y);
+  callbacks::Logs test_on_batch(const training::Arrays& x, const training::Arrays& y,
+                                const training::BatchOptions& options);
+  callbacks::Logs test_on_batch(const training::Arrays& x, const training::Arrays& y);
+  Outputs predict_on_batch(const training::Arrays& x);
+  /// The training state (optimizer, metrics, callbacks' view of the model); created by
+  /// compile() or the first predict with options, nullptr before.
+  training::Trainer* trainer() const { return trainer_.get(); }
 
   /// The rows and totals summary() prints.
   models::SummaryData summary_data() const;
@@ -95,6 +138,7 @@ class Model : public layers::Layer {
   std::vector<std::shared_ptr<layers::Layer>> operations_;
   std::map<int, std::vector<const layers::LayerNode*>> nodes_by_depth_;
   std::unique_ptr<Function> predict_function_;
+  std::shared_ptr<training::Trainer> trainer_;  // shared_ptr: Trainer is incomplete here
 };
 
 /// What a Sequential is built from: a layer, or a keras::Input tensor (its InputLayer).
