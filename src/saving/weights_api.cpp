@@ -17,7 +17,9 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 constexpr char kHdf5Signature[] = "\x89HDF\r\n\x1a\n";
 
-FileFormat detect_bytes(const std::vector<char>& bytes, const std::string& path) {
+}  // namespace
+
+FileFormat detail::detect_format_of(const std::vector<char>& bytes, const std::string& path) {
   if (bytes.size() >= 4 && std::memcmp(bytes.data(), "PK\x03\x04", 4) == 0) return FileFormat::zip;
   // HDF5 looks for its signature at 0 and after a user block of 512, 1024, 2048, ... bytes.
   for (std::size_t offset = 0; offset + 8 <= bytes.size(); offset = offset == 0 ? 512 : offset * 2)
@@ -28,6 +30,8 @@ FileFormat detect_bytes(const std::vector<char>& bytes, const std::string& path)
                 "' is neither a .keras archive (zip) nor an HDF5 file (.h5 / .weights.h5): unrecognized first bytes");
 }
 
+namespace {
+
 void check_model_built(const Model& model, const std::string& what) {
   if (!model.built())
     throw ValueError("Cannot " + what + " of model '" + model.name() +
@@ -37,7 +41,7 @@ void check_model_built(const Model& model, const std::string& what) {
 
 }  // namespace
 
-FileFormat detect_format(const std::string& path) { return detect_bytes(read_file(path), path); }
+FileFormat detect_format(const std::string& path) { return detail::detect_format_of(read_file(path), path); }
 
 void save_weights(const Model& model, const std::string& path, const optimizers::Optimizer* optimizer) {
   if (!ends_with(path, ".weights.h5"))
@@ -51,7 +55,7 @@ void save_weights(const Model& model, const std::string& path, const optimizers:
 void load_weights(Model& model, const std::string& path, const LoadWeightsOptions& options) {
   check_model_built(model, "load weights into");
   std::vector<char> bytes = read_file(path);
-  if (detect_bytes(bytes, path) == FileFormat::zip) {
+  if (detail::detect_format_of(bytes, path) == FileFormat::zip) {
     auto archive = zip::Reader::from_bytes(std::move(bytes), path);
     const std::string member = "model.weights.h5";
     if (!archive.has(member))

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "keras/models/model.h"
+#include "keras/saving/saving.h"
 #include "keras/training/optimizers.h"
 #include "saving/h5_file.h"
 
@@ -55,6 +56,9 @@ void read_legacy_weights(Model& model, const h5::Group& group, bool skip_mismatc
 /// `/optimizer_weights` of a legacy file (weight_names + datasets), in file order.
 void write_legacy_optimizer_weights(const optimizers::Optimizer& optimizer, h5::Group root);
 std::vector<Tensor> read_legacy_optimizer_weights(const h5::Group& root);
+
+/// The format of these file contents (`path` names the file in errors): see detect_format.
+FileFormat detect_format_of(const std::vector<char>& bytes, const std::string& path);
 
 /// The Keras version whose formats keras.cpp writes (metadata.json, `keras_version` attributes).
 inline constexpr const char* kKerasFormatVersion = "3.15.1";

@@ -13,9 +13,11 @@
 /// that does not fit the model gives ValueError (Keras's messages) and changes nothing.
 /// Saving writes a temporary file in the same folder and renames it over the target, so a
 /// failed save leaves the earlier file intact.
+#include <memory>
 #include <string>
 
 #include "keras/models/model.h"
+#include "keras/saving/serialization.h"
 #include "keras/training/optimizers.h"
 
 namespace keras::saving {
@@ -41,6 +43,39 @@ struct LoadWeightsOptions {
   /// trainable weights first if needed).
   optimizers::Optimizer* optimizer = nullptr;
 };
+
+/// What a compiled model adds to its files: the optimizer (with its state) and the rest of
+/// Keras's compile_config. Filled by load_model for a compiled file; given to save_model to
+/// write a compiled model.
+struct TrainingState {
+  std::shared_ptr<optimizers::Optimizer> optimizer;
+  /// The other compile() arguments as Keras serializes them: loss (a name or a serialized
+  /// loss), loss_weights, metrics, weighted_metrics (null when unused).
+  Config loss = nullptr, loss_weights = nullptr, metrics = nullptr, weighted_metrics = nullptr;
+  bool run_eagerly = false;
+  int steps_per_execution = 1;
+  bool jit_compile = false;
+
+  /// Keras's compile_config dict (config.json's "compile_config").
+  Config compile_config() const;
+  /// The inverse: rebuilds the optimizer (unbuilt, no state) from compile_config["optimizer"].
+  /// NotImplementedError for optimizer features keras.cpp lacks (EMA, loss scaling, ...).
+  static TrainingState from_compile_config(const Config& compile_config);
+};
+
+/// Keras's `model.save(path)`: ".keras" writes the zip (metadata.json, config.json,
+/// model.weights.h5), ".h5"/".hdf5" the legacy HDF5 file; other extensions raise ValueError
+/// as in Keras. With `training`, the compile_config / training_config and the optimizer's
+/// state are saved too, so that training resumes exactly.
+void save_model(const Model& model, const std::string& path, const TrainingState* training = nullptr);
+
+/// Keras's `keras.models.load_model(path)`: a `.keras` archive or a legacy `.h5` model (by
+/// content). Layers come back from the config through the registry (custom classes and
+/// Lambda functions as in serialization.h), then the weights are loaded. When the file is
+/// compiled, `options.compile` is set and `training` is given, *training receives the
+/// optimizer (built on the model's trainable weights, with the saved state) and the loss.
+std::shared_ptr<Model> load_model(const std::string& path, const LoadOptions& options = {},
+                                  TrainingState* training = nullptr);
 
 /// Keras's `model.load_weights(path)`: a `.weights.h5`, the weights of a `.keras` archive,
 /// or a legacy `.h5` (full model or weights only; matched by layer order, as Keras does).
