@@ -20,4 +20,7 @@ bool is_registered_type(const layers::Layer& layer);
 /// registered name, then by class name. Empty when there is none.
 LayerFactory find_custom_layer(const std::string& registered, const std::string& class_name, const LoadOptions& options);
 
+/// model_from_config without the net that turns stray JSON exceptions into ValueError.
+std::shared_ptr<Model> model_from_config_unchecked(const Config& config, const LoadOptions& options);
+
 }  // namespace keras::saving::detail

@@ -279,6 +279,8 @@ class FunctionalBuilder {
 };
 
 std::shared_ptr<Model> sequential_from_config(const Config& config, const LoadOptions& options) {
+  if (!config.is_object() && !config.is_array())
+    throw TypeError("Sequential model: expected a config dict. Received: " + brief(config));
   const Config layer_list = config.is_array() ? config : config.value("layers", Config());
   std::string name = config.is_object() ? get_or<std::string>(config, "name", "", "Sequential config") : "";
   const std::string where = "Sequential model '" + name + "'";
@@ -399,6 +401,15 @@ Config model_to_config(const Model& model) {
 std::string to_json(const Model& model) { return model_to_config(model).dump(); }
 
 std::shared_ptr<Model> model_from_config(const Config& config, const LoadOptions& options) {
+  try {
+    return detail::model_from_config_unchecked(config, options);
+  } catch (const nlohmann::json::exception& e) {
+    // A malformed config that slipped past the typed checks still gets a typed error.
+    throw ValueError(std::string("Malformed model config (") + e.what() + "). Received: " + brief(config));
+  }
+}
+
+std::shared_ptr<Model> detail::model_from_config_unchecked(const Config& config, const LoadOptions& options) {
   if (!config.is_object() || !config.contains("class_name") || !config["class_name"].is_string())
     throw TypeError("Expected a serialized model {\"class_name\", \"config\", ...}. Received: " + brief(config));
   const std::string cls = config["class_name"].get<std::string>();

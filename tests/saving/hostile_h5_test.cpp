@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <hdf5.h>
 
+#include "keras/saving/saving.h"
 #include "saving/h5_file.h"
 #include "saving/saving_test_util.h"
 
@@ -221,6 +222,65 @@ TEST_P(HostileFixtureTest, FlippedBytesNeverCrash) {
 INSTANTIATE_TEST_SUITE_P(KerasFiles, HostileFixtureTest, ::testing::Values("model.weights.h5", "model.h5"),
                          [](const auto& info) { return info.param == "model.h5" ? std::string("legacy_h5")
                                                                                 : std::string("weights_h5"); });
+
+}  // namespace
+}  // namespace keras::saving
+
+// ---- whole files through load_model / load_weights -------------------------------------------
+
+namespace keras::saving {
+namespace {
+
+// Runs fn; any outcome but a typed keras error (or success) fails the test.
+template <class Fn>
+bool typed_or_ok(Fn&& fn) {
+  try {
+    fn();
+    return true;
+  } catch (const IOError&) {
+  } catch (const ValueError&) {
+  } catch (const TypeError&) {
+  } catch (const NotImplementedError&) {
+  } catch (const KeyError&) {
+  } catch (const IndexError&) {
+  }
+  return false;
+}
+
+TEST(HostileFiles, CorruptModelFilesGiveTypedErrors) {
+  for (const std::string file : {"model.keras", "model.h5", "model.weights.h5"}) {
+    SCOPED_TRACE(file);
+    const std::string path = fixture("cnn", file);
+    KERAS_REQUIRE_FIXTURE(path);
+    const auto original = test::slurp(path);
+    test::ScratchDir dir;
+    const std::string target = dir.file("broken");
+    auto attempt = [&](const std::vector<char>& bytes) {
+      test::spit(target, bytes);
+      return typed_or_ok([&] {
+        if (file == "model.weights.h5") {
+          clear_session();
+          auto model = load_model(fixture("cnn", "model.keras"));
+          load_weights(*model, target);
+        } else {
+          load_model(target);
+        }
+      });
+    };
+    int refused = 0;
+    for (std::size_t cut = 0; cut < original.size(); cut += original.size() / 23 + 1)
+      if (!attempt(std::vector<char>(original.begin(), original.begin() + static_cast<std::ptrdiff_t>(cut)))) ++refused;
+    EXPECT_GT(refused, 20);  // every truncation is refused
+    std::mt19937 rng(99);
+    for (int i = 0; i < 60; ++i) {
+      auto bytes = original;
+      std::size_t limit = i % 2 ? bytes.size() : std::min<std::size_t>(bytes.size(), 6000);
+      std::size_t pos = rng() % limit;
+      bytes[pos] = static_cast<char>(bytes[pos] ^ (1u << (rng() % 8)));
+      attempt(bytes);  // must not crash; a flip in weight values may load
+    }
+  }
+}
 
 }  // namespace
 }  // namespace keras::saving
