@@ -35,3 +35,4 @@
 #include "keras/training/metrics.h"
 #include "keras/training/optimizers.h"
 #include "keras/training/schedules.h"
+#include "keras/training/trainer.h"

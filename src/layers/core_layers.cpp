@@ -1,8 +1,6 @@
 // InputLayer / keras::Input, Dense, Activation, Lambda, Flatten, Reshape, Dropout.
 #include "keras/layers/core.h"
 
-#include <random>
-
 #include "keras/ops/ops.h"
 
 namespace keras {
@@ -285,26 +283,16 @@ Config Reshape::get_config() const {
 // ---- Dropout -------------------------------------------------------------------------------
 
 Dropout::Dropout(double rate, std::optional<std::uint64_t> seed, LayerOptions options)
-    : Layer(std::move(options), "Dropout"), rate_(rate), init_seed_(seed) {
+    : Layer(std::move(options), "Dropout"), rate_(rate), init_seed_(seed), seed_generator_(seed) {
   if (!(rate >= 0.0 && rate <= 1.0))
     throw ValueError("Invalid value received for argument `rate`. Expected a float value between 0 and 1. Received: "
                      "rate=" + std::to_string(rate));
-  seed_ = seed ? *seed : std::random_device{}();
 }
 
 Tensor Dropout::call(const Tensor& x, bool training) {
-  if (!training || rate_ == 0.0) return x;
-  if (rate_ == 1.0) return ops::zeros_like(x);
-  // keras::random draws concrete tensors: inside a traced (compiled) step the mask would be
-  // drawn once and baked into the plan, silently dropping the same units every step.
-  if (x.is_symbolic())
-    throw NotImplementedError("Dropout in training mode cannot run inside a traced (compiled) function yet: the "
-                              "engine has no random op that draws a new mask per run. Call the model eagerly with "
-                              "training=true instead. Received: symbolic input of shape " + x.shape().to_string());
-  // A fresh mask per call: the seed advances like Keras's SeedGenerator.
-  Tensor u = random::uniform(x.shape(), 0.0, 1.0, x.dtype(), seed_ + calls_++);
-  Tensor keep = ops::greater_equal(u, rate_);
-  return ops::where(keep, ops::divide(x, 1.0 - rate_), ops::zeros_like(x));
+  if (!training) return x;
+  // A fresh mask per call, and per run of a compiled step (the generator's counter advances).
+  return random::dropout(x, rate_, seed_generator_);
 }
 
 Config Dropout::get_config() const {

@@ -17,4 +17,5 @@ void register_creation_ops(OpList& ops);            // src/ops/creation.cpp
 void register_state_ops(OpList& ops);               // src/ops/assign.cpp
 void register_conv_ops(OpList& ops);                // src/ops/conv.cpp
 void register_pooling_ops(OpList& ops);             // src/ops/pooling.cpp
+void register_random_ops(OpList& ops);              // src/ops/random_ops.cpp
 }  // namespace keras::ops::detail

@@ -14,6 +14,7 @@
 
 #include "keras/layers/activations.h"
 #include "keras/layers/layer.h"
+#include "keras/ops/random.h"
 
 namespace keras {
 namespace layers {
@@ -170,9 +171,9 @@ class Reshape : public Layer {
 };
 
 /// Inverted dropout: in training, zeroes each entry with probability `rate` and scales the
-/// kept ones by 1 / (1 - rate); at inference it is the identity. Training mode works on
-/// concrete tensors only for now (NotImplementedError inside a traced function: the engine
-/// has no in-graph random op yet, and a mask baked into a plan would be wrong).
+/// kept ones by 1 / (1 - rate); at inference it is the identity. The mask comes from a
+/// SeedGenerator (keras::random::dropout), so a compiled training step draws a new mask at
+/// every run.
 class Dropout : public Layer {
  public:
   explicit Dropout(double rate, std::optional<std::uint64_t> seed = std::nullopt, LayerOptions options = {});
@@ -185,8 +186,7 @@ class Dropout : public Layer {
  private:
   double rate_;
   std::optional<std::uint64_t> init_seed_;
-  std::uint64_t seed_;
-  std::uint64_t calls_ = 0;
+  random::SeedGenerator seed_generator_;
 };
 
 }  // namespace layers
