@@ -199,7 +199,7 @@ class Orthogonal : public RandomInitializer {
  public:
   explicit Orthogonal(double gain = 1.0, std::optional<std::uint64_t> seed = std::nullopt);
   Tensor operator()(const Shape& shape, DType dtype = DType::float32) const override;
-  std::string class_name() const override { return "OrthogonalInitializer"; }
+  std::string class_name() const override { return "Orthogonal"; }  // Keras 3 serializes the class as "Orthogonal"
   Config get_config() const override;
 
  private:

@@ -18,4 +18,5 @@ void register_state_ops(OpList& ops);               // src/ops/assign.cpp
 void register_conv_ops(OpList& ops);                // src/ops/conv.cpp
 void register_pooling_ops(OpList& ops);             // src/ops/pooling.cpp
 void register_random_ops(OpList& ops);              // src/ops/random_ops.cpp
+void register_recurrent_ops(OpList& ops);           // src/ops/recurrent.cpp
 }  // namespace keras::ops::detail

@@ -21,6 +21,7 @@ const std::vector<const OpDef*>& op_registry() {
     ops::detail::register_conv_ops(ops);
     ops::detail::register_pooling_ops(ops);
     ops::detail::register_random_ops(ops);
+    ops::detail::register_recurrent_ops(ops);
     return ops;
   }();
   return registry;

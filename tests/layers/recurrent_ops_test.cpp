@@ -1,0 +1,240 @@
+// The fused recurrent ops (lstm_sequence, gru_sequence, simple_rnn_sequence) against their
+// naive twins built from basic ops (recurrent_reference.h): values and gradients on random
+// inputs, with and without masks, for every fused activation; the helpers reverse_time,
+// mask_seen and previous_states; and the ops' input checks.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "keras/graph/autodiff.h"
+#include "keras/ops/ops.h"
+#include "layers/recurrent_reference.h"
+#include "ops/recurrent_ops.h"
+
+namespace {
+
+using keras::DType;
+using keras::Shape;
+using keras::Tensor;
+namespace ops = keras::ops;
+namespace rnn = keras::ops::rnn;
+using namespace recurrent_test;
+
+Tensor random_tensor(const Shape& shape, unsigned seed, double low = -1.0, double high = 1.0,
+                     DType dtype = DType::float64) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> dist(low, high);
+  std::vector<double> v(static_cast<std::size_t>(shape.num_elements()));
+  for (auto& x : v) x = dist(gen);
+  const Tensor t = Tensor::from_vector(v, shape);
+  return dtype == DType::float64 ? t : ops::cast(t, dtype);
+}
+
+// A mask with masked steps at the start, middle and end of different rows, and a fully
+// masked row.
+Tensor test_mask(std::int64_t batch, std::int64_t steps) {
+  std::vector<bool> m(static_cast<std::size_t>(batch * steps), true);
+  for (std::int64_t b = 0; b < batch; ++b)
+    for (std::int64_t t = 0; t < steps; ++t) {
+      const bool masked = (b == 0 && t == steps - 1) || (b == 1 && t == 0) || (b == 2 && t % 2 == 1) || b == 3;
+      m[static_cast<std::size_t>(b * steps + t)] = !masked;
+    }
+  return Tensor::from_bools(m, Shape{batch, steps});
+}
+
+void expect_near(const Tensor& got, const Tensor& want, double tol, const std::string& what) {
+  ASSERT_EQ(got.shape(), want.shape()) << what;
+  const auto g = got.to_vector<double>(), w = want.to_vector<double>();
+  double worst = 0;
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < g.size(); ++i)
+    if (std::abs(g[i] - w[i]) > worst) worst = std::abs(g[i] - w[i]), at = i;
+  EXPECT_LE(worst, tol) << what << ": element " << at << " got " << g[at] << ", reference " << w[at];
+}
+
+struct ActivationCase {
+  std::string act, rec;
+  rnn::Activation a, r;
+};
+
+const std::vector<ActivationCase> kActivations = {
+    {"tanh", "sigmoid", rnn::Activation::tanh, rnn::Activation::sigmoid},
+    {"relu", "hard_sigmoid", rnn::Activation::relu, rnn::Activation::hard_sigmoid},
+    {"linear", "sigmoid", rnn::Activation::linear, rnn::Activation::sigmoid},
+};
+
+// Values and the gradients of sum(out * w) for every float input, fused vs reference.
+void compare(const std::vector<Tensor>& inputs, const std::function<Tensor(const std::vector<Tensor>&)>& fused,
+             const std::function<Tensor(const std::vector<Tensor>&)>& reference, const std::string& what) {
+  std::vector<Tensor> gf, gr;
+  Tensor yf, yr;
+  {
+    keras::GradientTape tape;
+    yf = fused(inputs);
+    const Tensor w = random_tensor(yf.shape(), 99, 0.5, 1.5);
+    gf = tape.gradient(ops::sum(ops::multiply(yf, w)), inputs);
+  }
+  {
+    keras::GradientTape tape;
+    yr = reference(inputs);
+    const Tensor w = random_tensor(yr.shape(), 99, 0.5, 1.5);
+    gr = tape.gradient(ops::sum(ops::multiply(yr, w)), inputs);
+  }
+  expect_near(yf, yr, 1e-12, what + " values");
+  for (std::size_t i = 0; i < inputs.size(); ++i) expect_near(gf[i], gr[i], 1e-11, what + " gradient " + std::to_string(i));
+}
+
+TEST(RecurrentOps, LstmSequenceMatchesNaiveStepsWithGradients) {
+  const std::int64_t B = 4, T = 5, u = 3;
+  for (const auto& a : kActivations)
+    for (bool masked : {false, true}) {
+      const Tensor mask = masked ? test_mask(B, T) : Tensor();
+      const std::vector<Tensor> in{random_tensor({B, T, 4 * u}, 1, -2, 2), random_tensor({B, u}, 2),
+                                   random_tensor({B, u}, 3), random_tensor({u, 4 * u}, 4)};
+      compare(
+          in, [&](const auto& x) { return rnn::lstm_sequence(x[0], x[1], x[2], x[3], mask, a.a, a.r); },
+          [&](const auto& x) { return lstm_reference(x[0], x[1], x[2], x[3], mask, a.act, a.rec); },
+          "lstm " + a.act + "/" + a.rec + (masked ? " masked" : ""));
+    }
+}
+
+TEST(RecurrentOps, GruSequenceMatchesNaiveStepsWithGradients) {
+  const std::int64_t B = 4, T = 5, u = 3;
+  for (const auto& a : kActivations)
+    for (bool reset_after : {true, false})
+      for (bool masked : {false, true}) {
+        const Tensor mask = masked ? test_mask(B, T) : Tensor();
+        const std::vector<Tensor> in{random_tensor({B, T, 3 * u}, 5, -2, 2), random_tensor({B, u}, 6),
+                                     random_tensor({u, 3 * u}, 7), random_tensor({3 * u}, 8)};
+        compare(
+            in,
+            [&](const auto& x) { return rnn::gru_sequence(x[0], x[1], x[2], x[3], mask, reset_after, a.a, a.r); },
+            [&](const auto& x) { return gru_reference(x[0], x[1], x[2], x[3], reset_after, mask, a.act, a.rec); },
+            "gru " + a.act + "/" + a.rec + (reset_after ? " reset_after" : " reset_before") +
+                (masked ? " masked" : ""));
+      }
+}
+
+TEST(RecurrentOps, SimpleRnnSequenceMatchesNaiveStepsWithGradients) {
+  const std::int64_t B = 4, T = 6, u = 5;
+  for (const auto& a : kActivations)
+    for (bool masked : {false, true}) {
+      const Tensor mask = masked ? test_mask(B, T) : Tensor();
+      const std::vector<Tensor> in{random_tensor({B, T, u}, 9, -2, 2), random_tensor({B, u}, 10),
+                                   random_tensor({u, u}, 11)};
+      compare(
+          in, [&](const auto& x) { return rnn::simple_rnn_sequence(x[0], x[1], x[2], mask, a.a); },
+          [&](const auto& x) { return simple_rnn_reference(x[0], x[1], x[2], mask, a.act); },
+          "simple_rnn " + a.act + (masked ? " masked" : ""));
+    }
+}
+
+// Batches large enough for the threaded row loops and BLAS-sized products, in float32.
+TEST(RecurrentOps, LargeFloat32BatchesMatchTheReference) {
+  const std::int64_t B = 67, T = 9, u = 24;
+  const Tensor mask = test_mask(B, T);
+  const Tensor xz = random_tensor({B, T, 4 * u}, 12, -2, 2, DType::float32);
+  const Tensor h0 = random_tensor({B, u}, 13, -1, 1, DType::float32), c0 = random_tensor({B, u}, 14, -1, 1, DType::float32);
+  const Tensor U = random_tensor({u, 4 * u}, 15, -0.3, 0.3, DType::float32);
+  expect_near(rnn::lstm_sequence(xz, h0, c0, U, mask), lstm_reference(xz, h0, c0, U, mask), 2e-5, "lstm float32");
+  const Tensor xg = random_tensor({B, T, 3 * u}, 16, -2, 2, DType::float32);
+  const Tensor Ug = random_tensor({u, 3 * u}, 17, -0.3, 0.3, DType::float32);
+  const Tensor bg = random_tensor({3 * u}, 18, -1, 1, DType::float32);
+  expect_near(rnn::gru_sequence(xg, h0, Ug, bg, mask), gru_reference(xg, h0, Ug, bg, true, mask), 2e-5, "gru float32");
+  // float32 and float64 runs of the same op agree to float32 precision.
+  const Tensor y64 = rnn::lstm_sequence(ops::cast(xz, DType::float64), ops::cast(h0, DType::float64),
+                                        ops::cast(c0, DType::float64), ops::cast(U, DType::float64), mask);
+  expect_near(ops::cast(rnn::lstm_sequence(xz, h0, c0, U, mask), DType::float64), y64, 2e-5, "lstm f32 vs f64");
+}
+
+TEST(RecurrentOps, MaskedStepsCarryTheStates) {
+  const std::int64_t B = 2, T = 4, u = 2;
+  std::vector<bool> m{true, false, false, true, false, false, false, false};
+  const Tensor mask = Tensor::from_bools(m, Shape{B, T});
+  const Tensor xz = random_tensor({B, T, 4 * u}, 20), h0 = random_tensor({B, u}, 21), c0 = random_tensor({B, u}, 22);
+  const Tensor U = random_tensor({u, 4 * u}, 23);
+  const auto s = rnn::lstm_sequence(xz, h0, c0, U, mask).to_vector<double>();
+  auto at = [&](std::int64_t b, std::int64_t t, std::int64_t j) { return s[static_cast<std::size_t>((b * T + t) * 2 * u + j)]; };
+  for (std::int64_t j = 0; j < 2 * u; ++j) {
+    EXPECT_EQ(at(0, 1, j), at(0, 0, j));
+    EXPECT_EQ(at(0, 2, j), at(0, 0, j));
+    EXPECT_NE(at(0, 3, j), at(0, 2, j));
+  }
+  // A fully masked row keeps its initial states.
+  const auto h = h0.to_vector<double>(), c = c0.to_vector<double>();
+  for (std::int64_t t = 0; t < T; ++t)
+    for (std::int64_t j = 0; j < u; ++j) {
+      EXPECT_EQ(at(1, t, j), h[static_cast<std::size_t>(u + j)]);
+      EXPECT_EQ(at(1, t, u + j), c[static_cast<std::size_t>(u + j)]);
+    }
+}
+
+TEST(RecurrentOps, ReverseTimeAndMaskSeen) {
+  const Tensor x = Tensor::from_vector(std::vector<float>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, Shape{2, 3, 2});
+  EXPECT_EQ(rnn::reverse_time(x).to_vector<float>(), (std::vector<float>{4, 5, 2, 3, 0, 1, 10, 11, 8, 9, 6, 7}));
+  const Tensor m = Tensor::from_bools({false, false, true, false, true, false, false, false}, Shape{2, 4});
+  EXPECT_EQ(rnn::mask_seen(m).to_vector<std::int32_t>(), (std::vector<std::int32_t>{0, 0, 1, 1, 1, 1, 1, 1}));
+  // reverse_time is its own gradient.
+  const Tensor v = random_tensor({2, 3, 2}, 30);
+  keras::GradientTape tape;
+  const Tensor y = ops::sum(ops::multiply(rnn::reverse_time(v), ops::cast(x, DType::float64)));
+  const auto g = tape.gradient(y, {v})[0].to_vector<double>();
+  EXPECT_EQ(g, (std::vector<double>{4, 5, 2, 3, 0, 1, 10, 11, 8, 9, 6, 7}));
+}
+
+TEST(RecurrentOps, PreviousStatesWithKnownAndUnknownSteps) {
+  const Tensor h0 = Tensor::from_vector(std::vector<float>{9, 9}, Shape{2, 1});
+  const Tensor s = Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, Shape{2, 3, 1});
+  EXPECT_EQ(rnn::previous_states(h0, s).to_vector<float>(), (std::vector<float>{9, 1, 2, 9, 4, 5}));
+  const Tensor one = Tensor::from_vector(std::vector<float>{1, 4}, Shape{2, 1, 1});
+  EXPECT_EQ(rnn::previous_states(h0, one).to_vector<float>(), (std::vector<float>{9, 9}));
+  // Symbolic, unknown batch and steps: the shape stays (None, None, 1).
+  const Tensor ps = rnn::previous_states(Tensor::placeholder({-1, 1}), Tensor::placeholder({-1, -1, 1}));
+  EXPECT_EQ(ps.shape(), (Shape{-1, -1, 1}));
+  const Tensor fused = rnn::lstm_sequence(Tensor::placeholder({-1, -1, 8}), Tensor::placeholder({-1, 2}),
+                                          Tensor::placeholder({-1, 2}), Tensor::placeholder({2, 8}));
+  EXPECT_EQ(fused.shape(), (Shape{-1, -1, 4}));
+  // Its gradient graph builds with unknown dims too.
+  const Tensor xz = Tensor::placeholder({-1, -1, 8});
+  const Tensor U = Tensor::placeholder({2, 8});
+  const auto grads = keras::gradients(ops::sum(rnn::lstm_sequence(xz, Tensor::placeholder({-1, 2}),
+                                                                  Tensor::placeholder({-1, 2}), U)),
+                                      {xz, U});
+  EXPECT_EQ(grads[0].shape(), (Shape{-1, -1, 8}));
+  EXPECT_EQ(grads[1].shape(), (Shape{2, 8}));
+}
+
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const keras::ValueError& e) {
+    return e.what();
+  } catch (const keras::TypeError& e) {
+    return std::string("TypeError: ") + e.what();
+  }
+  return "no error";
+}
+
+TEST(RecurrentOps, BadInputsRaiseErrorsNamingTheOpAndShapes) {
+  const Tensor xz = random_tensor({2, 3, 8}, 40), h = random_tensor({2, 2}, 41), U = random_tensor({2, 8}, 42);
+  std::string e = error_of([&] { rnn::lstm_sequence(random_tensor({2, 3, 6}, 1), h, h, U); });
+  EXPECT_NE(e.find("lstm_sequence"), std::string::npos) << e;
+  EXPECT_NE(e.find("(2, 3, 6)"), std::string::npos) << e;
+  e = error_of([&] { rnn::lstm_sequence(xz, random_tensor({3, 2}, 1), h, U); });
+  EXPECT_NE(e.find("initial state of shape (2, 2)"), std::string::npos) << e;
+  EXPECT_NE(e.find("(3, 2)"), std::string::npos) << e;
+  e = error_of([&] { rnn::lstm_sequence(xz, h, h, random_tensor({2, 6}, 1)); });
+  EXPECT_NE(e.find("recurrent kernel"), std::string::npos) << e;
+  e = error_of([&] { rnn::lstm_sequence(xz, h, h, U, ops::zeros({2, 3})); });
+  EXPECT_NE(e.find("bool mask of shape (2, 3)"), std::string::npos) << e;
+  e = error_of([&] { rnn::gru_sequence(random_tensor({2, 3, 6}, 1), h, random_tensor({2, 6}, 2), random_tensor({5}, 3)); });
+  EXPECT_NE(e.find("recurrent bias of shape (6,)"), std::string::npos) << e;
+  e = error_of([&] { rnn::simple_rnn_sequence(ops::cast(random_tensor({2, 3, 2}, 1), DType::int32), h, random_tensor({2, 2}, 2)); });
+  EXPECT_NE(e.find("floating-point"), std::string::npos) << e;
+  e = error_of([&] { rnn::reverse_time(random_tensor({3}, 1)); });
+  EXPECT_NE(e.find("rnn_reverse_time"), std::string::npos) << e;
+}
+
+}  // namespace
