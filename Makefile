@@ -1,7 +1,7 @@
 # keras.cpp — the README's quick start is `make demo` and `make test`; each target installs
 # missing Debian packages first (scripts/setup.sh, silent when nothing is missing).
 #
-#   make demo        configure (Release, build/), build and run examples/engine_demo
+#   make demo        configure (Release, build/), build and run examples/seed_example and engine_demo
 #   make test        build everything and run the test suite with ctest
 #   make examples    also install the examples' data sets (Fashion-MNIST), build all examples
 #   make bench       build the benchmarks and compare with PyTorch (bench/run_all.sh)
@@ -60,7 +60,9 @@ build: configure
 	@$(CMAKE) --build $(BUILD_DIR) -j $(JOBS)
 
 demo: configure
-	@$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target engine_demo
+	@$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target seed_example engine_demo
+	@echo "--- $(BUILD_DIR)/examples/seed_example"
+	@$(BUILD_DIR)/examples/seed_example
 	@echo "--- $(BUILD_DIR)/examples/engine_demo"
 	@$(BUILD_DIR)/examples/engine_demo
 
