@@ -91,16 +91,23 @@ void depthwise_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
   const std::int64_t rows = g.n * g.out_positions(), f = g.f, fg = g.fg();
   parallel_for(rows, std::max<std::int64_t>(1, 4096 / (f * g.taps())), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t r = begin; r < end; ++r) {
-      T* yr = y + r * f;
+      T* __restrict yr = y + r * f;
       std::fill(yr, yr + f, T(0));
       for_each_tap(g, decode_row(g, r), [&](std::int64_t tap, std::int64_t offset) {
-        const T* xv = x + offset;
-        const T* wt = w + tap * f;
-        if (fg == 1) {
+        const T* __restrict xv = x + offset;
+        const T* __restrict wt = w + tap * f;
+        if (fg == 1) {  // depthwise: output channel j reads input channel j
           for (std::int64_t j = 0; j < f; ++j) yr[j] += xv[j] * wt[j];
+        } else if (g.c == 1) {  // one input channel: every filter reads it
+          const T xs = xv[0];
+          for (std::int64_t j = 0; j < f; ++j) yr[j] += xs * wt[j];
         } else {
-          for (std::int64_t ci = 0; ci < g.c; ++ci)
-            for (std::int64_t m = 0; m < fg; ++m) yr[ci * fg + m] += xv[ci] * wt[ci * fg + m];
+          for (std::int64_t ci = 0; ci < g.c; ++ci) {
+            const T xs = xv[ci];
+            T* __restrict yc = yr + ci * fg;
+            const T* __restrict wc = wt + ci * fg;
+            for (std::int64_t m = 0; m < fg; ++m) yc[m] += xs * wc[m];
+          }
         }
       });
     }
@@ -136,19 +143,21 @@ template <typename T>
 void depthwise_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
   const std::int64_t rows = g.n * g.out_positions(), f = g.f, fg = g.fg();
   std::fill(dw, dw + g.taps() * f, T(0));
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const T* dyr = dy + r * f;
-    for_each_tap(g, decode_row(g, r), [&](std::int64_t tap, std::int64_t offset) {
-      const T* xv = x + offset;
-      T* dwt = dw + tap * f;
-      if (fg == 1) {
-        for (std::int64_t j = 0; j < f; ++j) dwt[j] += xv[j] * dyr[j];
-      } else {
-        for (std::int64_t ci = 0; ci < g.c; ++ci)
-          for (std::int64_t m = 0; m < fg; ++m) dwt[ci * fg + m] += xv[ci] * dyr[ci * fg + m];
-      }
-    });
-  }
+  // Threads take disjoint ranges of output channels, so the sums over rows need no merging.
+  parallel_for(f, std::max<std::int64_t>(1, f / 4), [&](std::int64_t jb, std::int64_t je) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const T* __restrict dyr = dy + r * f;
+      for_each_tap(g, decode_row(g, r), [&](std::int64_t tap, std::int64_t offset) {
+        const T* __restrict xv = x + offset;
+        T* __restrict dwt = dw + tap * f;
+        if (fg == 1) {
+          for (std::int64_t j = jb; j < je; ++j) dwt[j] += xv[j] * dyr[j];
+        } else {
+          for (std::int64_t j = jb; j < je; ++j) dwt[j] += xv[j / fg] * dyr[j];
+        }
+      });
+    }
+  });
 }
 
 }  // namespace
@@ -205,7 +214,7 @@ template <typename T>
 void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
   const std::int64_t rows = g.n * g.out_positions();
   if (rows == 0 || g.f == 0 || g.c == 0) return std::fill(dw, dw + g.taps() * g.cg() * g.f, T(0));
-  if (g.cg() == 1) return depthwise_backward_kernel(g, x, dy, dw);
+  if (g.cg() == 1 && g.groups > 1) return depthwise_backward_kernel(g, x, dy, dw);
   const std::int64_t cg = g.cg(), fg = g.fg(), width = g.taps() * cg;
   if (g.is_pointwise()) {
     gemm(true, false, g.c, g.f, rows, x, g.c, dy, g.f, T(0), dw, g.f);

@@ -24,19 +24,31 @@ std::vector<T>& thread_buffer() {
   return buffer;
 }
 
-// For output row r: best[j] = the window maximum of channel j and where[j] its input offset.
+// For output row r: best[j] = the window maximum of channel j and where[j] its input offset
+// (-1 for a window entirely in the padding). The first in-bounds position seeds the maximum
+// and later ones replace it only when strictly greater, so ties keep the first; the update is
+// a branch-free select, which vectorizes over the channels.
 template <typename T>
-void window_argmax(const ConvGeometry& g, std::int64_t r, const T* x, T* best, std::int64_t* where) {
-  std::fill(best, best + g.c, -std::numeric_limits<T>::infinity());
-  std::fill(where, where + g.c, std::int64_t{-1});
+void window_argmax(const ConvGeometry& g, std::int64_t r, const T* x, T* __restrict best,
+                   std::int64_t* __restrict where) {
+  bool first = true;
   for_each_tap(g, decode_row(g, r), [&](std::int64_t, std::int64_t offset) {
-    const T* xv = x + offset;
-    for (std::int64_t j = 0; j < g.c; ++j)
-      if (xv[j] > best[j] || where[j] < 0) {
+    const T* __restrict xv = x + offset;
+    if (first) {
+      for (std::int64_t j = 0; j < g.c; ++j) {
         best[j] = xv[j];
         where[j] = offset + j;
       }
+      first = false;
+      return;
+    }
+    for (std::int64_t j = 0; j < g.c; ++j) {
+      const bool take = xv[j] > best[j];
+      best[j] = take ? xv[j] : best[j];
+      where[j] = take ? offset + j : where[j];
+    }
   });
+  if (first) std::fill(where, where + g.c, std::int64_t{-1});
 }
 
 }  // namespace pool_detail
