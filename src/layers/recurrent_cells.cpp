@@ -1,8 +1,6 @@
 // SimpleRNNCell, LSTMCell and GRUCell (keras/src/layers/rnn/{simple_rnn,lstm,gru}.py): their
 // weights and configs, one step written with ops (the reference path), and the whole
 // sequence through the fused ops of src/ops/recurrent.cpp.
-#include <random>
-
 #include "../ops/recurrent_ops.h"
 #include "keras/layers/recurrent.h"
 #include "keras/ops/ops.h"
@@ -46,9 +44,9 @@ std::optional<std::pair<rnn::Activation, rnn::Activation>> fused_pair(const acti
   return std::make_pair(*a, *r);
 }
 
-Tensor dropout_mask(const Shape& shape, double rate, DType dtype, std::uint64_t seed) {
-  const Tensor keep = ops::greater_equal(random::uniform(shape, 0.0, 1.0, dtype, seed), Tensor::scalar(rate, dtype));
-  return ops::divide(ops::cast(keep, dtype), Tensor::scalar(1.0 - rate, dtype));
+// Keras's DropoutRNNCell mask: dropout applied to ones, one mask for every step of a call.
+Tensor dropout_mask(const Tensor& like, double rate, random::SeedGenerator& generator) {
+  return random::dropout(ops::ones_like(like), rate, generator);
 }
 
 }  // namespace
@@ -90,7 +88,7 @@ std::vector<Shape> RNNCell::compute_output_shape(const std::vector<Shape>& input
 
 BuiltinCell::BuiltinCell(std::int64_t units, RecurrentOptions options, const std::string& class_name)
     : RNNCell(LayerOptions{.name = options.name, .trainable = options.trainable, .dtype = options.dtype}, class_name),
-      units_(units), options_(std::move(options)) {
+      units_(units), options_(std::move(options)), seed_generator_(options_.seed) {
   if (units <= 0)
     throw ValueError("Received an invalid value for argument `units`, expected a positive integer, got " +
                      std::to_string(units) + ".");
@@ -102,7 +100,6 @@ BuiltinCell::BuiltinCell(std::int64_t units, RecurrentOptions options, const std
   options_.kernel_initializer.resolve();
   options_.recurrent_initializer.resolve("orthogonal");
   options_.bias_initializer.resolve("zeros");
-  seed_ = options_.seed ? *options_.seed : std::random_device{}();
 }
 
 void BuiltinCell::check_step_input(const Shape& input_shape) const {
@@ -128,17 +125,15 @@ void BuiltinCell::begin_sequence(const Tensor& sequences, bool training) {
   state_mask_ = Tensor();
   const bool drop_in = training && options_.dropout > 0.0, drop_state = training && options_.recurrent_dropout > 0.0;
   if (!drop_in && !drop_state) return;
-  // keras::random draws concrete tensors: inside a traced (compiled) step one mask would be
-  // baked into the plan and reused for every batch.
-  if (sequences.is_symbolic())
-    throw NotImplementedError("Layer \"" + name() + "\": dropout and recurrent_dropout in training mode cannot run "
-                              "inside a traced (compiled) function yet (no in-graph random op). Call the layer eagerly "
-                              "with training=true. Received: symbolic sequences of shape " +
-                              sequences.shape().to_string());
-  const std::int64_t batch = sequences.shape().dims().front(), features = sequences.shape().dims().back();
-  if (drop_in) input_mask_ = dropout_mask(Shape{batch, features}, options_.dropout, sequences.dtype(), seed_ + calls_++);
-  if (drop_state)
-    state_mask_ = dropout_mask(Shape{batch, units_}, options_.recurrent_dropout, sequences.dtype(), seed_ + calls_++);
+  // Drawn through the cell's SeedGenerator: inside a compiled step every run draws new masks.
+  const Tensor first_step = ops::squeeze(ops::slice(sequences, {0, 0, 0}, {-1, 1, -1}), {1});  // (batch, features)
+  if (drop_in) input_mask_ = dropout_mask(first_step, options_.dropout, seed_generator_);
+  if (drop_state) {
+    // (batch, units), with the batch size known only at run time.
+    const Tensor state_like = ops::add(ops::zeros_like(ops::slice(first_step, {0, 0}, {-1, 1})),
+                                       ops::zeros(Shape{1, units_}, first_step.dtype()));
+    state_mask_ = dropout_mask(state_like, options_.recurrent_dropout, seed_generator_);
+  }
 }
 
 void BuiltinCell::end_sequence() {

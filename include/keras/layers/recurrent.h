@@ -32,6 +32,7 @@
 #include "keras/initializers.h"
 #include "keras/layers/activations.h"
 #include "keras/layers/layer.h"
+#include "keras/ops/random.h"
 
 namespace keras::layers {
 
@@ -124,7 +125,7 @@ class BuiltinCell : public RNNCell {
   RecurrentOptions options_;
   Variable kernel_, recurrent_kernel_, bias_;
   Tensor input_mask_, state_mask_;  // this call's dropout masks (undefined when off)
-  std::uint64_t seed_ = 0, calls_ = 0;
+  random::SeedGenerator seed_generator_;
 };
 
 /// h = activation(x @ kernel + h_prev @ recurrent_kernel + bias).
