@@ -28,7 +28,7 @@ namespace detail {
 namespace {
 
 using layers::Ints;
-using Factory = std::function<std::shared_ptr<layers::Layer>(const Config&, const LoadOptions&)>;
+using Factory = BuiltinFactory;
 using namespace keras::layers;
 
 std::string where_of(const std::string& cls, const Config& c) {
@@ -368,6 +368,7 @@ const std::map<std::string, Factory>& builtins() {
     t["GlobalAveragePooling1D"] = global_pooling_factory<GlobalAveragePooling1D>("GlobalAveragePooling1D");
     t["GlobalAveragePooling2D"] = global_pooling_factory<GlobalAveragePooling2D>("GlobalAveragePooling2D");
     t["GlobalAveragePooling3D"] = global_pooling_factory<GlobalAveragePooling3D>("GlobalAveragePooling3D");
+    add_extra_builtins(t);
     // Keras's aliases of the same classes.
     for (const char* d : {"1D", "2D", "3D"}) {
       t[std::string("MaxPool") + d] = t[std::string("MaxPooling") + d];

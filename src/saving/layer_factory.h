@@ -1,12 +1,19 @@
 #pragma once
 // Layers from configs (internal to keras_saving): the built-in classes' from_config, and the
 // lookups into the custom-class registry (registry.cpp).
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "keras/saving/serialization.h"
 
 namespace keras::saving::detail {
+
+using BuiltinFactory = std::function<std::shared_ptr<layers::Layer>(const Config&, const LoadOptions&)>;
+/// Adds the recurrent, embedding, activation, regularization and reshaping layers
+/// (layer_factory_extra.cpp) to the built-in table.
+void add_extra_builtins(std::map<std::string, BuiltinFactory>& table);
 
 /// Whether keras.cpp builds `class_name` itself (a Keras built-in layer).
 bool is_builtin_layer(const std::string& class_name);

@@ -8,6 +8,8 @@
 
 #include "keras/keras.h"
 #include "keras/layers/convolutional.h"
+#include "keras/layers/embedding.h"
+#include "keras/layers/recurrent.h"
 #include "keras/layers/normalization.h"
 #include "keras/layers/pooling.h"
 #include "models/seed_model.h"
@@ -28,6 +30,10 @@ inline std::shared_ptr<Model> build_fixture_model(const std::string& name) {
     return std::make_shared<Sequential>(std::vector<SequentialItem>{
         Input({10, 10, 2}), make<Conv2D>(4, Ints{3, 3}, ConvOptions{.activation = "relu"}), make<MaxPooling2D>(Ints{2, 2}),
         make<Conv2D>(3, Ints{2, 2}, ConvOptions{.padding = "same"}), make<Flatten>(), make<Dense>(5, "softmax")});
+  }
+  if (name == "embedding_lstm") {
+    return std::make_shared<Sequential>(std::vector<SequentialItem>{
+        Input({7}, DType::int32), make<Embedding>(30, 6), make<LSTM>(5), make<Dense>(1, "sigmoid")});
   }
   if (name == "lambda_model") {
     auto lambda = make<Lambda>([](const Tensor& t) { return t * 2.0f + 1.0f; }, LayerOptions{.name = "scale_shift"});
