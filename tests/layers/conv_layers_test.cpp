@@ -122,6 +122,12 @@ TEST(ConvLayers, WeightsAndKerasConfig) {
   EXPECT_EQ(sw[1].shape(), Shape({1, 1, 6, 4}));
   EXPECT_EQ(s->name(), "separable_conv2d");
 
+  // Keras's int shorthand: Conv2D(16, 3), MaxPooling2D(3).
+  auto short_conv = make<Conv2D>(16, 3);
+  EXPECT_EQ(short_conv->kernel_size(), (Ints{3, 3}));
+  EXPECT_EQ(make<MaxPooling2D>(3)->pool_size(), (Ints{3, 3}));
+  EXPECT_EQ(make<MaxPooling1D>(3)->strides(), (Ints{3}));
+
   auto p = make<MaxPooling2D>();
   const auto pc = p->get_config();
   EXPECT_EQ(pc["pool_size"].dump(), "[2,2]");

@@ -5,7 +5,7 @@
 /// or (batch, channels, *spatial) ("channels_first").
 ///
 ///   using namespace keras::layers;
-///   auto conv = make<Conv2D>(32, std::vector<std::int64_t>{3, 3}, ConvOptions{.padding = "same", .activation = "relu"});
+///   auto conv = make<Conv2D>(32, 3, ConvOptions{.padding = "same", .activation = "relu"});  // or Ints{3, 3}
 ///   keras::Tensor y = (*conv)(keras::Input({28, 28, 1}));   // (None, 28, 28, 32)
 ///
 /// Weights, in order: kernel (*kernel_size, channels / groups, filters) and bias (filters) for
@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "keras/layers/activations.h"
@@ -78,16 +79,25 @@ class BaseConv : public Layer {
 class Conv1D : public BaseConv {
  public:
   Conv1D(std::int64_t filters, const Ints& kernel_size, ConvOptions options = {});
+  /// One kernel size for every spatial dim: Conv1D(32, 3).
+  Conv1D(std::int64_t filters, std::int64_t kernel_size, ConvOptions options = {})
+      : Conv1D(filters, Ints{kernel_size}, std::move(options)) {}
 };
 
 class Conv2D : public BaseConv {
  public:
   Conv2D(std::int64_t filters, const Ints& kernel_size, ConvOptions options = {});
+  /// One kernel size for every spatial dim: Conv2D(32, 3).
+  Conv2D(std::int64_t filters, std::int64_t kernel_size, ConvOptions options = {})
+      : Conv2D(filters, Ints{kernel_size}, std::move(options)) {}
 };
 
 class Conv3D : public BaseConv {
  public:
   Conv3D(std::int64_t filters, const Ints& kernel_size, ConvOptions options = {});
+  /// One kernel size for every spatial dim: Conv3D(32, 3).
+  Conv3D(std::int64_t filters, std::int64_t kernel_size, ConvOptions options = {})
+      : Conv3D(filters, Ints{kernel_size}, std::move(options)) {}
 };
 
 struct ConvTransposeOptions {
@@ -138,16 +148,25 @@ class BaseConvTranspose : public Layer {
 class Conv1DTranspose : public BaseConvTranspose {
  public:
   Conv1DTranspose(std::int64_t filters, const Ints& kernel_size, ConvTransposeOptions options = {});
+  /// One kernel size for every spatial dim: Conv1DTranspose(32, 3).
+  Conv1DTranspose(std::int64_t filters, std::int64_t kernel_size, ConvTransposeOptions options = {})
+      : Conv1DTranspose(filters, Ints{kernel_size}, std::move(options)) {}
 };
 
 class Conv2DTranspose : public BaseConvTranspose {
  public:
   Conv2DTranspose(std::int64_t filters, const Ints& kernel_size, ConvTransposeOptions options = {});
+  /// One kernel size for every spatial dim: Conv2DTranspose(32, 3).
+  Conv2DTranspose(std::int64_t filters, std::int64_t kernel_size, ConvTransposeOptions options = {})
+      : Conv2DTranspose(filters, Ints{kernel_size}, std::move(options)) {}
 };
 
 class Conv3DTranspose : public BaseConvTranspose {
  public:
   Conv3DTranspose(std::int64_t filters, const Ints& kernel_size, ConvTransposeOptions options = {});
+  /// One kernel size for every spatial dim: Conv3DTranspose(32, 3).
+  Conv3DTranspose(std::int64_t filters, std::int64_t kernel_size, ConvTransposeOptions options = {})
+      : Conv3DTranspose(filters, Ints{kernel_size}, std::move(options)) {}
 };
 
 struct DepthwiseConvOptions {
@@ -194,11 +213,15 @@ class BaseDepthwiseConv : public Layer {
 class DepthwiseConv1D : public BaseDepthwiseConv {
  public:
   explicit DepthwiseConv1D(const Ints& kernel_size, DepthwiseConvOptions options = {});
+  explicit DepthwiseConv1D(std::int64_t kernel_size, DepthwiseConvOptions options = {})
+      : DepthwiseConv1D(Ints{kernel_size}, std::move(options)) {}
 };
 
 class DepthwiseConv2D : public BaseDepthwiseConv {
  public:
   explicit DepthwiseConv2D(const Ints& kernel_size, DepthwiseConvOptions options = {});
+  explicit DepthwiseConv2D(std::int64_t kernel_size, DepthwiseConvOptions options = {})
+      : DepthwiseConv2D(Ints{kernel_size}, std::move(options)) {}
 };
 
 struct SeparableConvOptions {
@@ -248,11 +271,17 @@ class BaseSeparableConv : public Layer {
 class SeparableConv1D : public BaseSeparableConv {
  public:
   SeparableConv1D(std::int64_t filters, const Ints& kernel_size, SeparableConvOptions options = {});
+  /// One kernel size for every spatial dim: SeparableConv1D(32, 3).
+  SeparableConv1D(std::int64_t filters, std::int64_t kernel_size, SeparableConvOptions options = {})
+      : SeparableConv1D(filters, Ints{kernel_size}, std::move(options)) {}
 };
 
 class SeparableConv2D : public BaseSeparableConv {
  public:
   SeparableConv2D(std::int64_t filters, const Ints& kernel_size, SeparableConvOptions options = {});
+  /// One kernel size for every spatial dim: SeparableConv2D(32, 3).
+  SeparableConv2D(std::int64_t filters, std::int64_t kernel_size, SeparableConvOptions options = {})
+      : SeparableConv2D(filters, Ints{kernel_size}, std::move(options)) {}
 };
 
 }  // namespace keras::layers

@@ -11,6 +11,7 @@
 /// rank, or a window larger than the input under "valid" padding (at the call).
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "keras/layers/layer.h"
@@ -52,26 +53,38 @@ class BasePooling : public Layer {
 class MaxPooling1D : public BasePooling {
  public:
   explicit MaxPooling1D(const Ints& pool_size = {2}, PoolingOptions options = {});
+  explicit MaxPooling1D(std::int64_t pool_size, PoolingOptions options = {})
+      : MaxPooling1D(Ints{pool_size}, std::move(options)) {}
 };
 class MaxPooling2D : public BasePooling {
  public:
   explicit MaxPooling2D(const Ints& pool_size = {2, 2}, PoolingOptions options = {});
+  explicit MaxPooling2D(std::int64_t pool_size, PoolingOptions options = {})
+      : MaxPooling2D(Ints{pool_size}, std::move(options)) {}
 };
 class MaxPooling3D : public BasePooling {
  public:
   explicit MaxPooling3D(const Ints& pool_size = {2, 2, 2}, PoolingOptions options = {});
+  explicit MaxPooling3D(std::int64_t pool_size, PoolingOptions options = {})
+      : MaxPooling3D(Ints{pool_size}, std::move(options)) {}
 };
 class AveragePooling1D : public BasePooling {
  public:
   explicit AveragePooling1D(const Ints& pool_size = {2}, PoolingOptions options = {});
+  explicit AveragePooling1D(std::int64_t pool_size, PoolingOptions options = {})
+      : AveragePooling1D(Ints{pool_size}, std::move(options)) {}
 };
 class AveragePooling2D : public BasePooling {
  public:
   explicit AveragePooling2D(const Ints& pool_size = {2, 2}, PoolingOptions options = {});
+  explicit AveragePooling2D(std::int64_t pool_size, PoolingOptions options = {})
+      : AveragePooling2D(Ints{pool_size}, std::move(options)) {}
 };
 class AveragePooling3D : public BasePooling {
  public:
   explicit AveragePooling3D(const Ints& pool_size = {2, 2, 2}, PoolingOptions options = {});
+  explicit AveragePooling3D(std::int64_t pool_size, PoolingOptions options = {})
+      : AveragePooling3D(Ints{pool_size}, std::move(options)) {}
 };
 
 struct GlobalPoolingOptions {
