@@ -16,6 +16,15 @@ using callbacks::CallbackList;
 using callbacks::Logs;
 using callbacks::Params;
 
+// class_weight becomes the sample weights of the (training) data.
+void apply_class_weight(PreparedData& d, const std::map<int, double>& class_weight) {
+  if (class_weight.empty()) return;
+  if (d.ys.size() != 1)
+    throw ValueError("`class_weight` is only supported for Models with a single output. Received: a model with " +
+                     std::to_string(d.ys.size()) + " outputs");
+  d.sample_weight = detail::class_weight_to_sample_weights(d.ys[0], class_weight);
+}
+
 }  // namespace
 
 PreparedData Trainer::Impl::prepare(const Arrays& x, const Arrays* y, const Tensor& sample_weight,
@@ -30,12 +39,7 @@ PreparedData Trainer::Impl::prepare(const Arrays& x, const Arrays* y, const Tens
   d.sample_weight = s.prepare_sample_weight(sample_weight);
   d.num_samples = detail::check_cardinality({{"x", d.xs}, {"y", d.ys}, {"sample_weight", {d.sample_weight}}});
   if (d.num_samples == 0) throw ValueError("Expected at least one sample. Received: arrays with 0 samples");
-  if (!class_weight.empty()) {
-    if (d.ys.size() != 1)
-      throw ValueError("`class_weight` is only supported for Models with a single output. Received: a model with " +
-                       std::to_string(d.ys.size()) + " outputs");
-    d.sample_weight = detail::class_weight_to_sample_weights(d.ys[0], class_weight);
-  }
+  apply_class_weight(d, class_weight);
   return d;
 }
 
@@ -109,7 +113,10 @@ callbacks::History Trainer::fit(const Arrays& x, const Arrays& y, const FitOptio
     throw ValueError("`validation_freq` must be a positive integer. Received: validation_freq=" +
                      std::to_string(o.validation_freq));
 
-  PreparedData data = s.prepare(x, &y, o.sample_weight, o.class_weight);
+  if (!o.class_weight.empty() && o.sample_weight.defined())
+    throw ValueError("Arguments `sample_weight` and `class_weight` cannot be specified at the same time.");
+  // Class weights apply to the training part only, so they are converted after the split.
+  PreparedData data = s.prepare(x, &y, o.sample_weight, {});
   std::optional<PreparedData> val;
   if (o.validation_data) {
     val = s.prepare(o.validation_data->x, &o.validation_data->y, o.validation_data->sample_weight, {});
@@ -132,6 +139,7 @@ callbacks::History Trainer::fit(const Arrays& x, const Arrays& y, const FitOptio
     data = std::move(t);
     val = std::move(v);
   }
+  apply_class_weight(data, o.class_weight);
 
   s.build(data.ys);
   if (!s.has_loss()) throw ValueError("No loss to compute. Provide a `loss` argument in `compile()`.");

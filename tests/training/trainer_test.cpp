@@ -191,6 +191,19 @@ TEST(Trainer, ValidationSplitHoldsOutTheLastSamples) {
   EXPECT_TRUE(close_to(h["loss"][0], head.at("loss"), 1e-6));
 }
 
+TEST(Trainer, ClassWeightWeighsTrainingButNotTheValidationSplit) {
+  const Tensor x = uniform({10, 4}, 13);
+  const Tensor y = Tensor::from_vector(std::vector<std::int32_t>{0, 1, 2, 0, 1, 2, 0, 1, 2, 0}, Shape{10});
+  auto inp = Input({4});
+  Model model(inp, (*layers::make<layers::Dense>(3, "softmax"))(inp));
+  model.compile({.optimizer = std::make_shared<optimizers::SGD>(0.0), .loss = "sparse_categorical_crossentropy"});
+  auto h = model.fit(x, y, {.batch_size = 10, .verbose = 0, .validation_split = 0.2, .class_weight = {{0, 10.0}}});
+  const auto head = model.evaluate(ops::slice(x, {0, 0}, {8, 4}), ops::slice(y, {0}, {8}), {.verbose = 0});
+  const auto tail = model.evaluate(ops::slice(x, {8, 0}, {2, 4}), ops::slice(y, {8}, {2}), {.verbose = 0});
+  EXPECT_TRUE(close_to(h["val_loss"][0], tail.at("loss"), 1e-6));
+  EXPECT_GT(h["loss"][0], 1.5 * head.at("loss"));  // class 0 (3 of the 8 samples) weighs 10
+}
+
 TEST(Trainer, ShuffleIsSeededAndChangesTheBatches) {
   const Tensor x = uniform({16, 3}, 21), y = uniform({16, 1}, 22);
   auto run = [&](bool shuffle, std::uint64_t seed) {
