@@ -237,72 +237,84 @@ const OpDef& conv_kernel_grad_op() {
 }
 
 // ---- pad (constant) ------------------------------------------------------------------------------
-// attrs.ints = {lo0, hi0, lo1, hi1, ...}, floats = {constant_value}.
+// attrs.ints = {lo0, hi0, lo1, hi1, ...}, floats = {constant_value}. Negative widths crop, so
+// pad's gradient is pad with the widths negated (keras::ops::pad itself accepts only >= 0).
 
 TensorSpec infer_pad(const std::vector<TensorSpec>& in, Attrs& attrs) {
   const Shape& s = in[0].shape;
   if (attrs.ints.size() != static_cast<std::size_t>(2 * s.rank()))
     throw ValueError("Op 'pad' expects one (before, after) pair per axis. Received: " +
                      std::to_string(attrs.ints.size() / 2) + " pairs for input shape " + s.to_string());
+  if (s.rank() > 8) throw ValueError("Op 'pad' supports inputs of rank <= 8. Received: shape " + s.to_string());
   Shape out;
   for (int i = 0; i < s.rank(); ++i) {
     const std::int64_t lo = attrs.ints[static_cast<std::size_t>(2 * i)];
     const std::int64_t hi = attrs.ints[static_cast<std::size_t>(2 * i + 1)];
-    if (lo < 0 || hi < 0)
-      throw ValueError("Op 'pad' expects non-negative padding. Received: pad_width entry " + std::to_string(i) +
-                       " = (" + std::to_string(lo) + ", " + std::to_string(hi) + ") for input shape " + s.to_string());
     const std::int64_t d = s.dims()[static_cast<std::size_t>(i)];
+    if (d >= 0 && d + lo + hi < 0)
+      throw ValueError("Op 'pad' would crop axis " + std::to_string(i) + " below zero size. Received: pad_width (" +
+                       std::to_string(lo) + ", " + std::to_string(hi) + ") for input shape " + s.to_string());
     out.push_back(d < 0 ? -1 : d + lo + hi);
   }
   return {out, in[0].dtype};
 }
 
+// Walks the output one innermost row at a time; a row whose outer coordinates fall outside
+// the input is all padding, otherwise the overlap with the input row is copied.
 void pad_kernel(const KernelArgs& k) {
   const Shape& xs = k.input_shapes[0];
   const Shape& os = *k.output_shape;
+  const auto& w = k.attrs->ints;
   const int r = xs.rank();
   const double value = k.attrs->floats.empty() ? 0.0 : k.attrs->floats[0];
   dispatch_dtype(k.output_dtype, [&](auto zero) {
     using T = decltype(zero);
     const T* x = static_cast<const T*>(k.inputs[0]);
     T* out = static_cast<T*>(k.output);
-    std::fill(out, out + os.num_elements(), static_cast<T>(value));
+    const T fill = static_cast<T>(value);
     if (r == 0) {
       out[0] = x[0];
       return;
     }
-    const std::int64_t total = xs.num_elements();
-    if (total == 0) return;
-    const std::int64_t row = xs.dims()[static_cast<std::size_t>(r - 1)];
-    // Copy x one innermost row at a time; idx walks x's outer indices like an odometer.
+    const std::int64_t total = os.num_elements();
+    const std::int64_t out_row = os.dims()[static_cast<std::size_t>(r - 1)];
+    const std::int64_t in_row = xs.dims()[static_cast<std::size_t>(r - 1)];
+    const std::int64_t lo = w[static_cast<std::size_t>(2 * (r - 1))];
+    const std::int64_t begin = std::max<std::int64_t>(0, lo), end = std::min(out_row, lo + in_row);
+    if (out_row == 0) return;
     std::int64_t idx[8] = {0};
-    for (std::int64_t start = 0; start < total; start += row) {
+    for (std::int64_t start = 0; start < total; start += out_row) {
+      T* dst = out + start;
+      bool inside = true;
       std::int64_t offset = 0;
-      for (int i = 0; i < r; ++i) {
-        const std::int64_t coord = (i == r - 1 ? 0 : idx[i]) + k.attrs->ints[static_cast<std::size_t>(2 * i)];
-        offset = offset * os.dims()[static_cast<std::size_t>(i)] + coord;
+      for (int i = 0; i + 1 < r; ++i) {
+        const std::int64_t c = idx[i] - w[static_cast<std::size_t>(2 * i)];
+        const std::int64_t d = xs.dims()[static_cast<std::size_t>(i)];
+        inside = inside && c >= 0 && c < d;
+        offset = offset * d + c;
       }
-      std::memcpy(out + offset, x + start, static_cast<std::size_t>(row) * sizeof(T));
+      if (!inside || begin >= end) {
+        std::fill(dst, dst + out_row, fill);
+      } else {
+        std::fill(dst, dst + begin, fill);
+        std::copy(x + offset * in_row + (begin - lo), x + offset * in_row + (end - lo), dst + begin);
+        std::fill(dst + end, dst + out_row, fill);
+      }
       for (int i = r - 2; i >= 0; --i) {
-        if (++idx[i] < xs.dims()[static_cast<std::size_t>(i)]) break;
+        if (++idx[i] < os.dims()[static_cast<std::size_t>(i)]) break;
         idx[i] = 0;
       }
     }
   });
 }
 
+const OpDef& pad_op();
+
 std::vector<Tensor> grad_pad(const GradContext& c) {
-  const Shape& s = c.inputs[0].shape();
-  Ints start, sizes;
-  for (int i = 0; i < s.rank(); ++i) {
-    start.push_back(c.attrs.ints[static_cast<std::size_t>(2 * i)]);
-    const std::int64_t d = s.dims()[static_cast<std::size_t>(i)];
-    if (d < 0 && c.attrs.ints[static_cast<std::size_t>(2 * i + 1)] != 0)
-      throw ValueError("The gradient of pad needs the size of every padded axis. Received: input shape " +
-                       s.to_string());
-    sizes.push_back(d);
-  }
-  return {slice(c.grad, start, sizes)};
+  Attrs crop;
+  for (auto v : c.attrs.ints) crop.ints.push_back(-v);
+  crop.floats = {0.0};
+  return {apply_op(pad_op(), {c.grad}, crop)};
 }
 
 const OpDef& pad_op() {
@@ -461,6 +473,9 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<std::int64_t, std::int64
            double constant_value) {
   Attrs attrs;
   for (const auto& [lo, hi] : pad_width) {
+    if (lo < 0 || hi < 0)
+      throw ValueError("Op 'pad' expects non-negative padding. Received: pad_width entry (" + std::to_string(lo) +
+                       ", " + std::to_string(hi) + ") for input shape " + x.shape().to_string());
     attrs.ints.push_back(lo);
     attrs.ints.push_back(hi);
   }
@@ -469,7 +484,6 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<std::int64_t, std::int64
       attrs.ints.push_back(pad_width[0].first);
       attrs.ints.push_back(pad_width[0].second);
     }
-  if (x.rank() > 8) throw ValueError("Op 'pad' supports inputs of rank <= 8. Received: shape " + x.shape().to_string());
   attrs.floats = {constant_value};
   return apply_op(pad_op(), {x}, attrs);
 }
