@@ -106,7 +106,15 @@ std::shared_ptr<keras::Model> open_model(const std::string& path, const std::opt
     return model;
   }
   try {
-    return saving::load_model(path, {}, training);
+    try {
+      return saving::load_model(path, {}, training);
+    } catch (const keras::NotImplementedError& e) {
+      // The model is fine; only its training configuration cannot be restored here.
+      std::cerr << "keras-cpp: warning: loading without the training configuration: " << e.what() << "\n";
+      saving::LoadOptions no_compile;
+      no_compile.compile = false;
+      return saving::load_model(path, no_compile, training);
+    }
   } catch (const keras::ValueError& e) {
     if (std::string(e.what()).find("holds only weights") == std::string::npos) throw;
     throw keras::ValueError("'" + path + "' holds only weights. Give the model's JSON config with --config CONFIG.json.");

@@ -1,5 +1,6 @@
 // save_model / load_model (saving.h): the `.keras` zip and the legacy `.h5` model file.
 #include <ctime>
+#include <optional>
 
 #include "keras/saving/saving.h"
 #include "saving/atomic_file.h"
@@ -98,6 +99,14 @@ Config legacy_model_config(const Config& full) {
   return out;
 }
 
+// Compiles the loaded model (options.compile) and hands the training state to the caller.
+void finish_load(Model& model, const std::optional<TrainingState>& state, const LoadOptions& options,
+                 TrainingState* training) {
+  if (!state) return;
+  if (options.compile) detail::compile_from_state(model, *state);
+  if (training) *training = *state;
+}
+
 // ---- .keras ----
 
 void save_keras(const Model& model, const std::string& path, const TrainingState* training) {
@@ -129,14 +138,13 @@ std::shared_ptr<Model> load_keras(std::vector<char> bytes, const std::string& pa
     throw ValueError("File '" + path + "': config.json is not valid JSON (" + e.what() + ")");
   }
   auto model = model_from_config(config, options);
-  std::shared_ptr<optimizers::Optimizer> optimizer;
   const Config compile = config.value("compile_config", Config());
-  if (training && options.compile && compile.is_object() && !compile.empty()) {
-    *training = TrainingState::from_compile_config(compile);
-    optimizer = training->optimizer;
-  }
+  std::optional<TrainingState> state;
+  if ((training || options.compile) && compile.is_object() && !compile.empty())
+    state = TrainingState::from_compile_config(compile);
   auto weights = h5::File::open_image(archive.read("model.weights.h5"), path + "/model.weights.h5");
-  detail::read_keras_weights(*model, optimizer.get(), weights.root());
+  detail::read_keras_weights(*model, state ? state->optimizer.get() : nullptr, weights.root());
+  finish_load(*model, state, options, training);
   return model;
 }
 
@@ -174,20 +182,22 @@ std::shared_ptr<Model> load_h5(const std::vector<char>& bytes, const std::string
   if (!root.has_group("model_weights"))
     throw IOError("HDF5 file '" + path + "': expected a group '/model_weights', but there is none");
   detail::read_legacy_weights(*model, root.open_group("model_weights"));
-  if (training && options.compile && root.has_attr("training_config")) {
+  std::optional<TrainingState> state;
+  if ((training || options.compile) && root.has_attr("training_config")) {
     Config tc;
     try {
       tc = Config::parse(root.read_string_attr("training_config"));
     } catch (const nlohmann::json::parse_error& e) {
       throw ValueError("File '" + path + "': the training_config attribute is not valid JSON (" + e.what() + ")");
     }
-    *training = detail::training_from_legacy_config(tc);
-    if (training->optimizer && root.has_group("optimizer_weights")) {
+    state = detail::training_from_legacy_config(tc);
+    if (state->optimizer && root.has_group("optimizer_weights")) {
       auto values = detail::read_legacy_optimizer_weights(root);
-      training->optimizer->build(model->trainable_weights());
-      training->optimizer->set_weights(values);
+      state->optimizer->build(model->trainable_weights());
+      state->optimizer->set_weights(values);
     }
   }
+  finish_load(*model, state, options, training);
   return model;
 }
 
@@ -195,6 +205,11 @@ std::shared_ptr<Model> load_h5(const std::vector<char>& bytes, const std::string
 
 void save_model(const Model& model, const std::string& path, const TrainingState* training) {
   check_built(model);
+  TrainingState own;
+  if (!training && model.compiled()) {  // a model compiled in C++ saves its own state
+    own = detail::training_state_of(model);
+    training = &own;
+  }
   if (ends_with(path, ".keras")) return save_keras(model, path, training);
   if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) return save_h5(model, path, training);
   throw ValueError("Invalid filepath extension for saving. Please add either a `.keras` extension for the native "

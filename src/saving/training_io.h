@@ -17,4 +17,10 @@ Config serialize_optimizer(const optimizers::Optimizer& optimizer);
 Config legacy_training_config(const TrainingState& training);
 TrainingState training_from_legacy_config(const Config& training_config);
 
+/// The compile() arguments and optimizer of a compiled model (empty state if not compiled).
+TrainingState training_state_of(const Model& model);
+/// Compiles `model` with the state's optimizer (keeping its variables), loss and metrics.
+/// NotImplementedError for losses/metrics saved with arguments keras.cpp cannot restore.
+void compile_from_state(Model& model, const TrainingState& state);
+
 }  // namespace keras::saving::detail

@@ -427,6 +427,7 @@ void Trainer::compile(const CompileOptions& options) {
 
 bool Trainer::compiled() const { return impl_->is_compiled; }
 std::shared_ptr<optimizers::Optimizer> Trainer::optimizer() const { return impl_->optimizer; }
+const CompileOptions& Trainer::compile_options() const { return impl_->options; }
 
 std::vector<std::shared_ptr<metrics::Metric>> Trainer::metrics() const {
   std::vector<std::shared_ptr<metrics::Metric>> out;

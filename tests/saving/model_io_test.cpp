@@ -8,6 +8,7 @@
 
 #include "keras/data/io.h"
 #include "keras/saving/saving.h"
+#include "keras/training/trainer.h"
 #include "saving/atomic_file.h"
 #include "saving/fixture_models.h"
 #include "saving/h5_file.h"
@@ -222,6 +223,12 @@ TEST(ModelIO, CompiledFileRestoresTheOptimizerState) {
   TrainingState training;
   auto model = load_model(fixture("cnn", "train_adam.keras"), {}, &training);
   ASSERT_TRUE(training.optimizer);
+  EXPECT_TRUE(model->compiled());
+  EXPECT_EQ(model->trainer()->optimizer(), training.optimizer);
+  if (std::filesystem::exists(fixture("cnn", "summary_after_adam.txt"))) {
+    auto text = test::slurp(fixture("cnn", "summary_after_adam.txt"));  // with "Optimizer params"
+    EXPECT_EQ(wide_summary(*model), std::string(text.begin(), text.end()));
+  }
   EXPECT_EQ(training.optimizer->class_name(), "Adam");
   EXPECT_TRUE(training.optimizer->built());
   EXPECT_EQ(training.optimizer->iterations().value().item(), 5);
@@ -251,6 +258,47 @@ TEST(ModelIO, CompiledFileRestoresTheOptimizerState) {
       EXPECT_EQ(a[i].value().to_vector<double>(), opt_vars[i].value().to_vector<double>()) << i;
     EXPECT_EQ(again.loss, "categorical_crossentropy");
   }
+}
+
+// A model compiled in C++ saves its own compile() arguments and optimizer; the loaded model
+// comes back compiled and trains on exactly as the original.
+TEST(ModelIO, CompiledCppModelResumesTraining) {
+  KERAS_REQUIRE_FIXTURE(fixture("mlp_bn_dropout", "model.keras"));
+  clear_session();
+  auto model = std::make_shared<Sequential>(std::vector<SequentialItem>{
+      Input({20}), layers::make<layers::Dense>(8, "relu"), layers::make<layers::Dense>(3, "softmax")});
+  training::CompileOptions co;
+  co.optimizer = std::make_shared<optimizers::Adam>(0.01);
+  co.loss = "categorical_crossentropy";
+  co.metrics = {"accuracy"};
+  model->compile(co);
+  Tensor x = data::load_npy(fixture("mlp_bn_dropout", "x.npy"));
+  Tensor y = Tensor::from_vector(std::vector<float>{1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0}, {4, 3});
+  model->train_on_batch(x, y);
+  model->train_on_batch(x, y);
+
+  test::ScratchDir dir;
+  for (const std::string file : {"c.keras", "c.h5"}) {
+    SCOPED_TRACE(file);
+    save_model(*model, dir.file(file));
+    auto back = load_model(dir.file(file));
+    ASSERT_TRUE(back->compiled());
+    EXPECT_EQ(back->trainer()->optimizer()->iterations().value().item(), 2);
+    EXPECT_EQ(back->trainer()->optimizer()->get_config(), model->trainer()->optimizer()->get_config());
+    // The same next step on both: the same loss and metric, the same weights (bitwise).
+    auto copy_state = load_model(dir.file(file));  // a second copy to keep `model` untouched
+    auto a = back->train_on_batch(x, y);
+    auto b = copy_state->train_on_batch(x, y);
+    EXPECT_EQ(a["loss"], b["loss"]);
+    EXPECT_EQ(a["accuracy"], b["accuracy"]);
+    auto wa = back->get_weights(), wb = copy_state->get_weights();
+    for (std::size_t i = 0; i < wa.size(); ++i) EXPECT_EQ(wa[i].to_vector<float>(), wb[i].to_vector<float>());
+  }
+  // And the original, stepped once more, agrees with a loaded copy stepped once.
+  auto loaded = load_model(dir.file("c.keras"));
+  auto l1 = loaded->train_on_batch(x, y);
+  auto l0 = model->train_on_batch(x, y);
+  EXPECT_EQ(l0["loss"], l1["loss"]);
 }
 
 }  // namespace

@@ -65,15 +65,15 @@ struct TrainingState {
 
 /// Keras's `model.save(path)`: ".keras" writes the zip (metadata.json, config.json,
 /// model.weights.h5), ".h5"/".hdf5" the legacy HDF5 file; other extensions raise ValueError
-/// as in Keras. With `training`, the compile_config / training_config and the optimizer's
-/// state are saved too, so that training resumes exactly.
+/// as in Keras. A compiled model (Model::compile) saves its compile arguments and optimizer
+/// state, so that training resumes exactly; `training` overrides what is saved.
 void save_model(const Model& model, const std::string& path, const TrainingState* training = nullptr);
 
 /// Keras's `keras.models.load_model(path)`: a `.keras` archive or a legacy `.h5` model (by
 /// content). Layers come back from the config through the registry (custom classes and
-/// Lambda functions as in serialization.h), then the weights are loaded. When the file is
-/// compiled, `options.compile` is set and `training` is given, *training receives the
-/// optimizer (built on the model's trainable weights, with the saved state) and the loss.
+/// Lambda functions as in serialization.h), then the weights are loaded. A compiled file
+/// gives a compiled model (options.compile, the default) whose optimizer holds the saved
+/// state; `training`, when given, receives that state too.
 std::shared_ptr<Model> load_model(const std::string& path, const LoadOptions& options = {},
                                   TrainingState* training = nullptr);
 

@@ -268,6 +268,8 @@ class Trainer : public callbacks::CallbackModel {
   bool compiled() const;
   /// The compiled optimizer (nullptr before compile).
   std::shared_ptr<optimizers::Optimizer> optimizer() const;
+  /// The arguments compile() received (what saving writes as the compile_config).
+  const CompileOptions& compile_options() const;
 
   callbacks::History fit(const Arrays& x, const Arrays& y, const FitOptions& options);
   callbacks::Logs evaluate(const Arrays& x, const Arrays& y, const EvaluateOptions& options);
