@@ -326,6 +326,14 @@ Config serialize_layer(const layers::Layer& layer) {
   out["module"] = custom ? Config(nullptr) : Config("keras.layers");
   out["class_name"] = cls;
   out["config"] = layer.get_config();
+  if (dynamic_cast<const layers::Lambda*>(&layer) && out["config"].contains("function") &&
+      out["config"]["function"].is_string()) {
+    // Keras's form of a registered function, which Python's Lambda.from_config resolves
+    // through custom_objects / register_keras_serializable by registered_name.
+    std::string fn = out["config"]["function"].get<std::string>();
+    out["config"]["function"] =
+        Config{{"module", nullptr}, {"class_name", "function"}, {"config", fn}, {"registered_name", fn}};
+  }
   out["registered_name"] = custom ? Config(registered_name(layer)) : Config(nullptr);
   Config build = build_config_of(layer);
   if (!build.is_null()) out["build_config"] = build;

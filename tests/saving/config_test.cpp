@@ -116,12 +116,12 @@ TEST_P(FixtureConfigTest, OurConfigMatchesKerassConfig) {
   std::vector<std::string> differences;
   diff(ours, keras, "", differences);
   if (name == "lambda_model") {
-    // By design: Keras stored Python bytecode, keras.cpp stores the C++ function's name.
-    std::vector<std::string> expected;
+    // By design: Keras stored Python bytecode, keras.cpp stores the C++ function by name.
+    std::vector<std::string> rest;
     for (const auto& d : differences)
-      if (d.rfind("/config/layers/2/config/function:", 0) != 0) expected.push_back(d);
-    EXPECT_EQ(differences.size(), expected.size() + 1) << join(differences);
-    differences = expected;
+      if (d.rfind("/config/layers/2/config/function", 0) != 0) rest.push_back(d);
+    EXPECT_LT(rest.size(), differences.size()) << join(differences);
+    differences = rest;
   }
   EXPECT_TRUE(differences.empty()) << name << ":\n" << join(differences);
 }
@@ -187,7 +187,9 @@ TEST(Config, PythonLambdaNeedsACppReplacement) {
 TEST(Config, CppLambdaIsSavedByNameAndLoadsWhereRegistered) {
   auto model = test::build_fixture_model("lambda_model");
   std::string json = to_json(*model);
-  EXPECT_NE(json.find("\"function\":\"scale_shift\""), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("function":{"module":null,"class_name":"function","config":"scale_shift","registered_name":"scale_shift"})"),
+            std::string::npos)
+      << json;
   unregister("scale_shift");
   EXPECT_THROW(model_from_json(json), ValueError);
   register_function("scale_shift", [](const Tensor& t) { return t * 2.0f + 1.0f; });
