@@ -1,6 +1,6 @@
 // SpatialDropout1D/2D/3D, GaussianNoise, GaussianDropout, ActivityRegularization.
 #include <cmath>
-#include <random>
+#include <numbers>
 
 #include "keras/layers/regularization.h"
 #include "keras/ops/ops.h"
@@ -16,13 +16,14 @@ void check_unit_interval(double value, const char* arg, const std::string& layer
                      "\". Expected a float value between 0 and 1. Received: " + arg + "=" + std::to_string(value));
 }
 
-std::uint64_t effective_seed(const std::optional<std::uint64_t>& seed) { return seed ? *seed : std::random_device{}(); }
-
-void require_known_shape(const Tensor& x, const Layer& layer) {
-  if (!x.shape().is_fully_defined())
-    throw NotImplementedError("Layer \"" + layer.name() + "\" (" + layer.class_name() +
-                              ") in training mode needs the input's full shape (the noise is drawn per call). "
-                              "Received: shape=" + x.shape().to_string());
+// Standard normal numbers shaped like `like`, by Box-Muller from two uniform draws (the
+// generator draws uniforms only). 1 - u keeps the logarithm's argument in (0, 1].
+Tensor standard_normal_like(const Tensor& like, random::SeedGenerator& generator) {
+  const DType d = like.dtype();
+  const Tensor u1 = random::uniform_like(like, generator), u2 = random::uniform_like(like, generator);
+  const Tensor radius = ops::sqrt(ops::multiply(ops::log(ops::subtract(Tensor::scalar(1.0, d), u1)),
+                                                Tensor::scalar(-2.0, d)));
+  return ops::multiply(radius, ops::cos(ops::multiply(u2, Tensor::scalar(2.0 * std::numbers::pi, d))));
 }
 
 }  // namespace
@@ -32,7 +33,7 @@ void require_known_shape(const Tensor& x, const Layer& layer) {
 BaseSpatialDropout::BaseSpatialDropout(int rank, const std::string& class_name, double rate, std::string data_format,
                                        std::optional<std::uint64_t> seed, LayerOptions options, bool has_data_format)
     : Layer(std::move(options), class_name), rank_(rank), rate_(rate), has_data_format_(has_data_format),
-      init_seed_(seed), seed_(effective_seed(seed)) {
+      init_seed_(seed), seed_generator_(seed) {
   check_unit_interval(rate, "rate", name());
   data_format_ = detail::standardize_data_format(data_format, name());
   InputSpec spec;
@@ -47,15 +48,16 @@ Shape BaseSpatialDropout::compute_output_shape(const Shape& input_shape) {
 
 Tensor BaseSpatialDropout::call(const Tensor& x, bool training) {
   if (!training || rate_ == 0.0) return x;
-  require_known_shape(x, *this);
-  // One draw per sample and channel, broadcast over the spatial dims.
-  Shape noise(std::vector<std::int64_t>(static_cast<std::size_t>(x.rank()), 1));
-  const int channel_axis = data_format_ == "channels_first" ? 1 : x.rank() - 1;
-  noise.dims()[0] = x.shape().dims()[0];
-  noise.dims()[static_cast<std::size_t>(channel_axis)] = x.shape().dims()[static_cast<std::size_t>(channel_axis)];
   if (rate_ == 1.0) return ops::zeros_like(x);
-  const Tensor keep = ops::greater_equal(random::uniform(noise, 0.0, 1.0, x.dtype(), seed_ + calls_++), rate_);
-  return ops::where(keep, ops::divide(x, 1.0 - rate_), ops::zeros_like(x));
+  // One draw per sample and channel, broadcast over the spatial dims: the draw is shaped like
+  // x summed over them (batch, 1..., channels), which also works with an unknown batch.
+  const int channel_axis = data_format_ == "channels_first" ? 1 : x.rank() - 1;
+  ops::Axes spatial;
+  for (int i = 1; i < x.rank(); ++i)
+    if (i != channel_axis) spatial.push_back(i);
+  const Tensor u = random::uniform_like(ops::sum(x, spatial, /*keepdims=*/true), seed_generator_);
+  const Tensor keep = ops::greater_equal(u, Tensor::scalar(rate_, x.dtype()));
+  return ops::where(keep, ops::divide(x, Tensor::scalar(1.0 - rate_, x.dtype())), ops::zeros_like(x));
 }
 
 Config BaseSpatialDropout::get_config() const {
@@ -80,14 +82,13 @@ SpatialDropout3D::SpatialDropout3D(double rate, std::string data_format, std::op
 // ---- GaussianNoise ------------------------------------------------------------------------------
 
 GaussianNoise::GaussianNoise(double stddev, std::optional<std::uint64_t> seed, LayerOptions options)
-    : Layer(std::move(options), "GaussianNoise"), stddev_(stddev), init_seed_(seed), seed_(effective_seed(seed)) {
+    : Layer(std::move(options), "GaussianNoise"), stddev_(stddev), init_seed_(seed), seed_generator_(seed) {
   check_unit_interval(stddev, "stddev", name());
 }
 
 Tensor GaussianNoise::call(const Tensor& x, bool training) {
   if (!training || stddev_ == 0.0) return x;
-  require_known_shape(x, *this);
-  return ops::add(x, random::normal(x.shape(), 0.0, stddev_, x.dtype(), seed_ + calls_++));
+  return ops::add(x, ops::multiply(standard_normal_like(x, seed_generator_), Tensor::scalar(stddev_, x.dtype())));
 }
 
 Config GaussianNoise::get_config() const {
@@ -100,16 +101,17 @@ Config GaussianNoise::get_config() const {
 // ---- GaussianDropout ----------------------------------------------------------------------------
 
 GaussianDropout::GaussianDropout(double rate, std::optional<std::uint64_t> seed, LayerOptions options)
-    : Layer(std::move(options), "GaussianDropout"), rate_(rate), init_seed_(seed), seed_(effective_seed(seed)) {
+    : Layer(std::move(options), "GaussianDropout"), rate_(rate), init_seed_(seed), seed_generator_(seed) {
   check_unit_interval(rate, "rate", name());
 }
 
 Tensor GaussianDropout::call(const Tensor& x, bool training) {
   if (!training || rate_ == 0.0) return x;
-  require_known_shape(x, *this);
   if (rate_ == 1.0) return ops::zeros_like(x);  // stddev would be infinite; every unit is dropped
   const double stddev = std::sqrt(rate_ / (1.0 - rate_));
-  return ops::multiply(x, random::normal(x.shape(), 1.0, stddev, x.dtype(), seed_ + calls_++));
+  const Tensor noise = ops::add(ops::multiply(standard_normal_like(x, seed_generator_), Tensor::scalar(stddev, x.dtype())),
+                                Tensor::scalar(1.0, x.dtype()));
+  return ops::multiply(x, noise);
 }
 
 Config GaussianDropout::get_config() const {

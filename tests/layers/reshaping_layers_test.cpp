@@ -190,6 +190,25 @@ TEST(RegularizationLayers, TrainingVersusInference) {
   EXPECT_NEAR(ar->activity_loss().item(), (0.1 * 6 + 0.01 * 14) / 2, 1e-6);  // divided by the batch size
 }
 
+TEST(RegularizationLayers, CompiledTrainingStepsDrawFreshNoiseEachRun) {
+  keras::clear_session();
+  auto sd = make<SpatialDropout2D>(0.5, "channels_last", std::optional<std::uint64_t>(11));
+  auto noise = make<GaussianNoise>(0.3, std::optional<std::uint64_t>(12));
+  auto gd = make<GaussianDropout>(0.3, std::optional<std::uint64_t>(13));
+  keras::Function step([&](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{(*sd)(in[0], true), (*noise)(in[0], true), (*gd)(in[0], true)};
+  });
+  const Tensor x = keras::ops::ones({4, 3, 3, 8});
+  const auto first = step({x}), second = step({x});
+  EXPECT_EQ(step.num_traces(), 1);
+  for (int i = 0; i < 3; ++i) EXPECT_NE(values(first[static_cast<std::size_t>(i)]), values(second[static_cast<std::size_t>(i)])) << i;
+  // The spatial mask still covers whole channels in the compiled step.
+  const auto m = values(second[0]);
+  for (int n = 0; n < 4; ++n)
+    for (int c = 0; c < 8; ++c)
+      for (int p = 1; p < 9; ++p) EXPECT_EQ(m[static_cast<std::size_t>((n * 9 + p) * 8 + c)], m[static_cast<std::size_t>(n * 72 + c)]);
+}
+
 TEST(RegularizationLayers, Configs) {
   keras::clear_session();
   auto sd = make<SpatialDropout2D>(0.25);

@@ -5,12 +5,14 @@
 ///   SpatialDropout: drops whole channels (the mask is drawn per sample and channel and
 ///     broadcast over the spatial dims), scaling the kept ones by 1 / (1 - rate);
 ///   GaussianNoise: x + N(0, stddev²);  GaussianDropout: x * N(1, rate / (1 - rate)).
-/// Each call draws fresh noise from the layer's seed (fixed when `seed` is given).
+/// Noise comes from the layer's SeedGenerator (keras/ops/random.h): a fresh draw per call and
+/// per run of a compiled training step; reproducible when `seed` is given.
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "keras/layers/layer.h"
+#include "keras/ops/random.h"
 
 namespace keras::layers {
 
@@ -32,8 +34,7 @@ class BaseSpatialDropout : public Layer {
   std::string data_format_;
   bool has_data_format_;
   std::optional<std::uint64_t> init_seed_;
-  std::uint64_t seed_;
-  std::uint64_t calls_ = 0;
+  random::SeedGenerator seed_generator_;
 };
 
 /// (batch, steps, channels): one draw per sample and channel.
@@ -64,8 +65,7 @@ class GaussianNoise : public Layer {
  private:
   double stddev_;
   std::optional<std::uint64_t> init_seed_;
-  std::uint64_t seed_;
-  std::uint64_t calls_ = 0;
+  random::SeedGenerator seed_generator_;
 };
 
 class GaussianDropout : public Layer {
@@ -78,8 +78,7 @@ class GaussianDropout : public Layer {
  private:
   double rate_;
   std::optional<std::uint64_t> init_seed_;
-  std::uint64_t seed_;
-  std::uint64_t calls_ = 0;
+  random::SeedGenerator seed_generator_;
 };
 
 /// The identity, with the activity penalty (l1 * sum(|x|) + l2 * sum(x²)) / batch_size of its
