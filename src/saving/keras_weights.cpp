@@ -1,6 +1,7 @@
 // Keras 3's weights layout (see weights_io.h), written and read by walking the same object
 // tree Keras's saving_lib walks.
 #include <algorithm>
+#include <iostream>
 #include <map>
 #include <optional>
 #include <set>
@@ -131,6 +132,7 @@ void queue_values(const std::optional<h5::Group>& group, const std::vector<Varia
 
 struct Reader {
   const h5::Group& root;
+  bool skip_mismatch;
   std::vector<Assignment> assignments;
   std::unordered_set<const layers::Layer*> visited;
 
@@ -148,7 +150,16 @@ struct Reader {
 
   void load(layers::Layer& obj, const std::string& path) {
     if (!visited.insert(&obj).second) return;
-    queue_values(vars_group(path), own_variables(obj), "Layer '" + obj.name() + "'", obj.built(), assignments);
+    std::vector<Assignment> mine;
+    try {
+      queue_values(vars_group(path), own_variables(obj), "Layer '" + obj.name() + "'", obj.built(), mine);
+    } catch (const ValueError& e) {
+      if (!skip_mismatch) throw;
+      // Keras's skip_mismatch: this layer keeps its values, with a warning.
+      std::clog << "WARNING: skipping variable loading for layer '" << obj.name() << "': " << e.what() << "\n";
+      mine.clear();
+    }
+    assignments.insert(assignments.end(), mine.begin(), mine.end());
     walk_children(obj, path, [&](layers::Layer& child, const std::string& cpath) { load(child, cpath); });
   }
 };
@@ -162,8 +173,8 @@ void write_keras_weights(const Model& model, const optimizers::Optimizer* optimi
     write_vars(root.create_group("optimizer/vars"), optimizer->name(), optimizer->variables());
 }
 
-void read_keras_weights(Model& model, optimizers::Optimizer* optimizer, const h5::Group& root) {
-  Reader reader{root, {}, {}};
+void read_keras_weights(Model& model, optimizers::Optimizer* optimizer, const h5::Group& root, bool skip_mismatch) {
+  Reader reader{root, skip_mismatch, {}, {}};
   reader.load(model, "");
   if (optimizer && root.has_group("optimizer/vars")) {
     if (!optimizer->built()) optimizer->build(model.trainable_weights());

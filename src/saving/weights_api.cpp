@@ -61,7 +61,7 @@ void load_weights(Model& model, const std::string& path, const LoadWeightsOption
     if (!archive.has(member))
       throw IOError("Zip archive '" + path + "': expected a member '" + member + "' (is this a .keras file?)");
     auto file = h5::File::open_image(archive.read(member), path + "/" + member);
-    detail::read_keras_weights(model, options.optimizer, file.root());
+    detail::read_keras_weights(model, options.optimizer, file.root(), options.skip_mismatch);
     return;
   }
   auto file = h5::File::open_image(bytes, path);
@@ -76,7 +76,7 @@ void load_weights(Model& model, const std::string& path, const LoadWeightsOption
       options.optimizer->set_weights(values);
     }
   } else {
-    detail::read_keras_weights(model, options.optimizer, root);
+    detail::read_keras_weights(model, options.optimizer, root, options.skip_mismatch);
   }
 }
 

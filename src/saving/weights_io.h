@@ -45,8 +45,11 @@ std::vector<SaveableChild> saveable_children(const layers::Layer& layer);
 /// Writes the Keras 3 layout under `root`. `optimizer` may be null (not compiled or not built).
 void write_keras_weights(const Model& model, const optimizers::Optimizer* optimizer, h5::Group root);
 /// Reads the Keras 3 layout into `model` (and `optimizer` when given and the file has one;
-/// an unbuilt optimizer is built on the model's trainable weights first).
-void read_keras_weights(Model& model, optimizers::Optimizer* optimizer, const h5::Group& root);
+/// an unbuilt optimizer is built on the model's trainable weights first). With
+/// `skip_mismatch`, a layer whose saved variables do not fit keeps its values (a warning on
+/// std::clog), as Keras's skip_mismatch does.
+void read_keras_weights(Model& model, optimizers::Optimizer* optimizer, const h5::Group& root,
+                        bool skip_mismatch = false);
 
 /// Writes the legacy weights layout into `group` (/model_weights, or the root for weights only).
 void write_legacy_weights(const Model& model, h5::Group group);

@@ -201,6 +201,26 @@ TEST(Weights, WrongShapeMessageNamesLayerAndShapes) {
   }
 }
 
+TEST(Weights, SkipMismatchKeepsTheLayersThatDoNotFit) {
+  KERAS_REQUIRE_FIXTURE(fixture("so_const_trainable", "model.weights.h5"));
+  clear_session();
+  auto inp = Input({75});
+  using layers::Dense;
+  using layers::make;
+  auto odd = make<Dense>(74, "tanh");  // fc1's kernel is (75, 75) in the file
+  Tensor x = (*odd)(inp);
+  x = (*make<Dense>(3, "tanh"))(x);
+  x = (*make<seed_test::MyLayer>(std::vector<double>{5, 5, 5}, true))(x);
+  x = (*make<Dense>(1))(x);
+  Model model(inp, x);
+  auto before = odd->get_weights();
+  LoadWeightsOptions o;
+  o.skip_mismatch = true;
+  load_weights(model, fixture("so_const_trainable", "model.weights.h5"), o);
+  expect_bitwise_equal(before, odd->get_weights());  // skipped
+  EXPECT_EQ(model.get_layer(3)->weights()[0].value().to_vector<float>(), (std::vector<float>{0, 1, 2}));  // loaded
+}
+
 TEST(Weights, LegacyLayerCountMismatch) {
   KERAS_REQUIRE_FIXTURE(fixture("so_const_trainable", "model.h5"));
   auto model = test::build_fixture_model("cnn");  // 3 layers with weights; the file has 4

@@ -36,8 +36,8 @@ FileFormat detect_format(const std::string& path);
 void save_weights(const Model& model, const std::string& path, const optimizers::Optimizer* optimizer = nullptr);
 
 struct LoadWeightsOptions {
-  /// Legacy .h5 only: leave weights whose saved shape differs instead of raising (Keras's
-  /// `skip_mismatch`).
+  /// Keras's `skip_mismatch`: leave layers (legacy .h5: weights) whose saved values do not
+  /// fit instead of raising ValueError.
   bool skip_mismatch = false;
   /// Receives the saved optimizer state when the file has one (built on the model's
   /// trainable weights first if needed).
