@@ -45,6 +45,16 @@ std::optional<std::pair<rnn::Activation, rnn::Activation>> fused_pair(const acti
 }
 
 // Keras's DropoutRNNCell mask: dropout applied to ones, one mask for every step of a call.
+// x (B, T, F) @ kernel (F, G) for all steps, as one 2-D product when the shape allows it: the
+// gradients are then plain 2-D products too (a 3-D @ 2-D matmul differentiates into one
+// product per batch entry plus a sum).
+Tensor project_steps(const Tensor& x, const Tensor& kernel) {
+  const std::int64_t b = x.shape().dims()[0], t = x.shape().dims()[1], f = x.shape().dims()[2];
+  if (b < 0 && t < 0) return ops::matmul(x, kernel);
+  const Tensor y = ops::matmul(ops::reshape(x, Shape{-1, f}), kernel);
+  return ops::reshape(y, Shape{b, t < 0 ? -1 : t, kernel.shape().dims()[1]});
+}
+
 Tensor dropout_mask(const Tensor& like, double rate, random::SeedGenerator& generator) {
   return random::dropout(ops::ones_like(like), rate, generator);
 }
@@ -195,7 +205,7 @@ std::optional<std::vector<Tensor>> SimpleRNNCell::fused_sequence(const Tensor& s
                                                                  bool) {
   const auto acts = fused_pair(options_.activation, activations::ActivationArg("linear"));
   if (!acts || state_mask_.defined()) return std::nullopt;
-  Tensor xz = ops::matmul(drop_inputs(sequences), kernel_);
+  Tensor xz = project_steps(drop_inputs(sequences), kernel_);
   if (options_.use_bias) xz = ops::add(xz, bias_);
   return std::vector<Tensor>{rnn::simple_rnn_sequence(xz, initial.at(0), recurrent_kernel_, mask, acts->first)};
 }
@@ -241,7 +251,7 @@ std::optional<std::vector<Tensor>> LSTMCell::fused_sequence(const Tensor& sequen
                                                             const Tensor& mask, bool) {
   const auto acts = fused_pair(options_.activation, options_.recurrent_activation);
   if (!acts || state_mask_.defined()) return std::nullopt;
-  Tensor xz = ops::matmul(drop_inputs(sequences), kernel_);
+  Tensor xz = project_steps(drop_inputs(sequences), kernel_);
   if (options_.use_bias) xz = ops::add(xz, bias_);
   const Tensor states =
       rnn::lstm_sequence(xz, initial.at(0), initial.at(1), recurrent_kernel_, mask, acts->first, acts->second);
@@ -309,10 +319,11 @@ std::optional<std::vector<Tensor>> GRUCell::fused_sequence(const Tensor& sequenc
   const auto acts = fused_pair(options_.activation, options_.recurrent_activation);
   if (!acts || state_mask_.defined()) return std::nullopt;
   const auto [input_bias, recurrent_bias] = split_bias(sequences.dtype());
-  Tensor xz = ops::matmul(drop_inputs(sequences), kernel_);
+  Tensor xz = project_steps(drop_inputs(sequences), kernel_);
   if (input_bias.defined()) xz = ops::add(xz, input_bias);
-  return std::vector<Tensor>{rnn::gru_sequence(xz, initial.at(0), recurrent_kernel_, recurrent_bias, mask,
-                                               options_.reset_after, acts->first, acts->second)};
+  const Tensor out = rnn::gru_sequence(xz, initial.at(0), recurrent_kernel_, recurrent_bias, mask,
+                                       options_.reset_after, acts->first, acts->second);
+  return std::vector<Tensor>{columns(out, 0, units_)};
 }
 
 std::shared_ptr<RNNCell> GRUCell::clone() const {

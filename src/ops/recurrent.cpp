@@ -27,6 +27,9 @@ int recurrent_kernel_index(Cell cell) { return cell == Cell::lstm ? 3 : 2; }
 
 bool dims_match(std::int64_t a, std::int64_t b) { return a < 0 || b < 0 || a == b; }
 
+// The forward output's width per step: the states, then the gates the backward reads.
+std::int64_t state_width(Cell cell, std::int64_t u) { return cell == Cell::lstm ? 7 * u : cell == Cell::gru ? 5 * u : u; }
+
 [[noreturn]] void bad_input(const std::string& op, const std::string& what, const TensorSpec& s) {
   throw ValueError("Op '" + op + "' expects " + what + ". Received: shape " + s.shape.to_string() + " (" +
                    dtype_name(s.dtype) + ")");
@@ -85,7 +88,7 @@ TensorSpec infer_forward(const Specs& in, Attrs& attrs, Cell cell, const std::st
   check_activation_attrs(attrs, op);
   const std::int64_t u = check_forward_inputs(in, in.size(), cell, op);
   const Shape& xs = in[0].shape;
-  return {Shape{xs.dims()[0], xs.dims()[1], cell == Cell::lstm ? 2 * u : u}, in[0].dtype};
+  return {Shape{xs.dims()[0], xs.dims()[1], state_width(cell, u)}, in[0].dtype};
 }
 
 TensorSpec infer_backward(const Specs& in, Attrs& attrs, Cell cell, const std::string& op) {
@@ -93,7 +96,7 @@ TensorSpec infer_backward(const Specs& in, Attrs& attrs, Cell cell, const std::s
   if (in.size() < 2) throw ValueError("Op '" + op + "' expects the forward inputs, output and gradient.");
   const std::int64_t u = check_forward_inputs(in, in.size() - 2, cell, op);
   const Shape& xs = in[0].shape;
-  const Shape states{xs.dims()[0], xs.dims()[1], cell == Cell::lstm ? 2 * u : u};
+  const Shape states{xs.dims()[0], xs.dims()[1], state_width(cell, u)};
   for (std::size_t i = in.size() - 2; i < in.size(); ++i) {
     const Shape& s = in[i].shape;
     bool ok = s.rank() == 3 && in[i].dtype == in[0].dtype;
@@ -219,22 +222,21 @@ std::vector<Tensor> grad_gru(const GradContext& c) {
   const std::int64_t u = c.inputs[1].shape().dims()[1];
   const Tensor p = apply_op(gru_grad_op(), backward_inputs(c), c.attrs);
   const Tensor dxz = step_rows(p, 0, 3 * u);
+  // The gradients of the recurrent products' outputs: [dz | dr] and that of m_h.
   const Tensor d_zr = step_rows(p, 0, 2 * u);
-  const Tensor d_h = step_rows(p, 2 * u, u);
-  const Tensor r = step_rows(p, 3 * u, u);
-  const Tensor h_prev = rnn::previous_states(c.inputs[1], c.output);
-  Tensor d_kernel, d_bias;
+  const Tensor d_mh = step_rows(p, 3 * u, u);
+  const Tensor h_prev = rnn::previous_states(c.inputs[1], slice(c.output, {0, 0, 0}, {-1, -1, u}));
+  const Tensor d_recurrent = concatenate({d_zr, d_mh}, 2);
+  Tensor d_kernel;
   if (c.attrs.flag) {
-    // h~ = act(x_h + r * (h U_h + b_h)): the recurrent product's gradient is r * d(h~ pre-activation).
-    const Tensor d_recurrent = concatenate({d_zr, multiply(d_h, r)}, 2);
+    // m_h = h U_h + b_h: every block of U multiplies h_{t-1}.
     d_kernel = sum_of_outer_products(h_prev, d_recurrent);
-    d_bias = sum(d_recurrent, Axes{0, 1});
   } else {
-    // h~ = act(x_h + (r * h) U_h + b_h): U_h multiplies the reset state r * h.
-    d_kernel = concatenate({sum_of_outer_products(h_prev, d_zr), sum_of_outer_products(multiply(r, h_prev), d_h)}, 1);
-    d_bias = sum(dxz, Axes{0, 1});
+    // m_h = (r * h) U_h + b_h: U_h multiplies the reset state.
+    const Tensor r = slice(c.output, {0, 0, 2 * u}, {-1, -1, u});
+    d_kernel = concatenate({sum_of_outer_products(h_prev, d_zr), sum_of_outer_products(multiply(r, h_prev), d_mh)}, 1);
   }
-  std::vector<Tensor> grads{dxz, initial_row(p, 0, u), d_kernel, d_bias};
+  std::vector<Tensor> grads{dxz, initial_row(p, 0, u), d_kernel, sum(d_recurrent, Axes{0, 1})};
   if (c.inputs.size() > 4) grads.push_back(Tensor());
   return grads;
 }

@@ -8,8 +8,8 @@
 // ops are not differentiable themselves: gradients of gradients stop at a fused recurrence.
 //
 //   Tensor xz = ops::add(ops::matmul(x, kernel), bias);            // (B, T, 4u), all steps
-//   Tensor states = ops::rnn::lstm_sequence(xz, h0, c0, recurrent_kernel);  // (B, T, 2u)
-//   Tensor h_seq = ops::slice(states, {0, 0, 0}, {-1, -1, u});
+//   Tensor out = ops::rnn::lstm_sequence(xz, h0, c0, recurrent_kernel);  // (B, T, 7u)
+//   Tensor h_seq = ops::slice(out, {0, 0, 0}, {-1, -1, u});
 #include <optional>
 #include <string>
 
@@ -25,14 +25,16 @@ enum class Activation : std::int64_t { linear = 0, tanh = 1, sigmoid = 2, hard_s
 std::optional<Activation> fused_activation(const std::string& keras_name);
 
 /// xz (B, T, 4u) = x @ kernel + bias for every step; h0, c0 (B, u); recurrent_kernel (u, 4u);
-/// mask (B, T) bool or undefined. Returns the states after each step, (B, T, 2u) = [h | c].
+/// mask (B, T) bool or undefined. Returns, per step, (B, T, 7u) = [h | c | i f c~ o | act(c)]:
+/// the states after the step, then its activated gates and act(c) (zeros at masked steps),
+/// which the backward op reads instead of recomputing them.
 Tensor lstm_sequence(const Tensor& xz, const Tensor& h0, const Tensor& c0, const Tensor& recurrent_kernel,
                      const Tensor& mask = Tensor(), Activation activation = Activation::tanh,
                      Activation recurrent_activation = Activation::sigmoid);
 
 /// xz (B, T, 3u) = x @ kernel + input bias; h0 (B, u); recurrent_kernel (u, 3u);
 /// recurrent_bias (3u) (zeros without reset_after: the bias is then all on the input side).
-/// Returns h after each step, (B, T, u).
+/// Returns, per step, (B, T, 5u) = [h | z r h~ | m_h] (m_h: the recurrent term of h~).
 Tensor gru_sequence(const Tensor& xz, const Tensor& h0, const Tensor& recurrent_kernel, const Tensor& recurrent_bias,
                     const Tensor& mask = Tensor(), bool reset_after = true, Activation activation = Activation::tanh,
                     Activation recurrent_activation = Activation::sigmoid);

@@ -33,6 +33,9 @@ Tensor random_tensor(const Shape& shape, unsigned seed, double low = -1.0, doubl
 
 // A mask with masked steps at the start, middle and end of different rows, and a fully
 // masked row.
+// The states part of a fused op's output (its first `width` columns per step).
+Tensor states_of(const Tensor& out, std::int64_t width) { return ops::slice(out, {0, 0, 0}, {-1, -1, width}); }
+
 Tensor test_mask(std::int64_t batch, std::int64_t steps) {
   std::vector<bool> m(static_cast<std::size_t>(batch * steps), true);
   for (std::int64_t b = 0; b < batch; ++b)
@@ -93,7 +96,7 @@ TEST(RecurrentOps, LstmSequenceMatchesNaiveStepsWithGradients) {
       const std::vector<Tensor> in{random_tensor({B, T, 4 * u}, 1, -2, 2), random_tensor({B, u}, 2),
                                    random_tensor({B, u}, 3), random_tensor({u, 4 * u}, 4)};
       compare(
-          in, [&](const auto& x) { return rnn::lstm_sequence(x[0], x[1], x[2], x[3], mask, a.a, a.r); },
+          in, [&](const auto& x) { return states_of(rnn::lstm_sequence(x[0], x[1], x[2], x[3], mask, a.a, a.r), 2 * u); },
           [&](const auto& x) { return lstm_reference(x[0], x[1], x[2], x[3], mask, a.act, a.rec); },
           "lstm " + a.act + "/" + a.rec + (masked ? " masked" : ""));
     }
@@ -109,7 +112,9 @@ TEST(RecurrentOps, GruSequenceMatchesNaiveStepsWithGradients) {
                                      random_tensor({u, 3 * u}, 7), random_tensor({3 * u}, 8)};
         compare(
             in,
-            [&](const auto& x) { return rnn::gru_sequence(x[0], x[1], x[2], x[3], mask, reset_after, a.a, a.r); },
+            [&](const auto& x) {
+              return states_of(rnn::gru_sequence(x[0], x[1], x[2], x[3], mask, reset_after, a.a, a.r), u);
+            },
             [&](const auto& x) { return gru_reference(x[0], x[1], x[2], x[3], reset_after, mask, a.act, a.rec); },
             "gru " + a.act + "/" + a.rec + (reset_after ? " reset_after" : " reset_before") +
                 (masked ? " masked" : ""));
@@ -137,11 +142,13 @@ TEST(RecurrentOps, LargeFloat32BatchesMatchTheReference) {
   const Tensor xz = random_tensor({B, T, 4 * u}, 12, -2, 2, DType::float32);
   const Tensor h0 = random_tensor({B, u}, 13, -1, 1, DType::float32), c0 = random_tensor({B, u}, 14, -1, 1, DType::float32);
   const Tensor U = random_tensor({u, 4 * u}, 15, -0.3, 0.3, DType::float32);
-  expect_near(rnn::lstm_sequence(xz, h0, c0, U, mask), lstm_reference(xz, h0, c0, U, mask), 2e-5, "lstm float32");
+  expect_near(states_of(rnn::lstm_sequence(xz, h0, c0, U, mask), 2 * u), lstm_reference(xz, h0, c0, U, mask), 2e-5,
+              "lstm float32");
   const Tensor xg = random_tensor({B, T, 3 * u}, 16, -2, 2, DType::float32);
   const Tensor Ug = random_tensor({u, 3 * u}, 17, -0.3, 0.3, DType::float32);
   const Tensor bg = random_tensor({3 * u}, 18, -1, 1, DType::float32);
-  expect_near(rnn::gru_sequence(xg, h0, Ug, bg, mask), gru_reference(xg, h0, Ug, bg, true, mask), 2e-5, "gru float32");
+  expect_near(states_of(rnn::gru_sequence(xg, h0, Ug, bg, mask), u), gru_reference(xg, h0, Ug, bg, true, mask), 2e-5,
+              "gru float32");
   // float32 and float64 runs of the same op agree to float32 precision.
   const Tensor y64 = rnn::lstm_sequence(ops::cast(xz, DType::float64), ops::cast(h0, DType::float64),
                                         ops::cast(c0, DType::float64), ops::cast(U, DType::float64), mask);
@@ -155,11 +162,16 @@ TEST(RecurrentOps, MaskedStepsCarryTheStates) {
   const Tensor xz = random_tensor({B, T, 4 * u}, 20), h0 = random_tensor({B, u}, 21), c0 = random_tensor({B, u}, 22);
   const Tensor U = random_tensor({u, 4 * u}, 23);
   const auto s = rnn::lstm_sequence(xz, h0, c0, U, mask).to_vector<double>();
-  auto at = [&](std::int64_t b, std::int64_t t, std::int64_t j) { return s[static_cast<std::size_t>((b * T + t) * 2 * u + j)]; };
+  auto at = [&](std::int64_t b, std::int64_t t, std::int64_t j) { return s[static_cast<std::size_t>((b * T + t) * 7 * u + j)]; };
   for (std::int64_t j = 0; j < 2 * u; ++j) {
     EXPECT_EQ(at(0, 1, j), at(0, 0, j));
     EXPECT_EQ(at(0, 2, j), at(0, 0, j));
     EXPECT_NE(at(0, 3, j), at(0, 2, j));
+  }
+  // A skipped step's gate columns are zeros; a processed step's are the activated gates.
+  for (std::int64_t j = 2 * u; j < 7 * u; ++j) {
+    EXPECT_EQ(at(0, 1, j), 0.0);
+    EXPECT_GT(std::abs(at(0, 3, j)), 0.0);
   }
   // A fully masked row keeps its initial states.
   const auto h = h0.to_vector<double>(), c = c0.to_vector<double>();
@@ -194,7 +206,7 @@ TEST(RecurrentOps, PreviousStatesWithKnownAndUnknownSteps) {
   EXPECT_EQ(ps.shape(), (Shape{-1, -1, 1}));
   const Tensor fused = rnn::lstm_sequence(Tensor::placeholder({-1, -1, 8}), Tensor::placeholder({-1, 2}),
                                           Tensor::placeholder({-1, 2}), Tensor::placeholder({2, 8}));
-  EXPECT_EQ(fused.shape(), (Shape{-1, -1, 4}));
+  EXPECT_EQ(fused.shape(), (Shape{-1, -1, 14}));  // [h | c | 4 gates | act(c)], u = 2
   // Its gradient graph builds with unknown dims too.
   const Tensor xz = Tensor::placeholder({-1, -1, 8});
   const Tensor U = Tensor::placeholder({2, 8});

@@ -2,9 +2,9 @@
 //
 // Each step is one matrix product h_{t-1} @ U (BLAS) followed by a pass over the batch rows
 // that adds the precomputed input projections and applies the gates; rows are independent,
-// so that pass runs in parallel. The backward pass recomputes each step's gates from the
-// stored states (one product per step) instead of keeping them from the forward: the states
-// are the op's only output, so a compiled plan keeps no extra buffer alive between the passes.
+// so that pass runs in parallel. The forward keeps each step's activated gates in its output
+// next to the states, so the backward pass needs no recomputation: one product per step
+// (d_pre-activations @ U^T), which is what makes the fused op cheaper than the ops it replaces.
 #include "rnn.h"
 
 #include <algorithm>
@@ -53,18 +53,68 @@ void activate(RnnActivation a, T* x, std::int64_t n) {
   }
 }
 
-// The derivative from the activation's output y alone (all five allow it). Kinks get the
-// derivative the ops' gradient rules use: relu 0 at 0, hard_sigmoid 0 outside (-3, 3).
+// d[i] = the activation's derivative, from its output y[i] alone (all five allow it); the
+// switch sits outside the loops so that each vectorises. Kinks get the derivative the ops'
+// gradient rules use: relu 0 at 0, hard_sigmoid 0 outside (-3, 3).
 template <typename T>
-inline T derivative(RnnActivation a, T y) {
+void derivatives(RnnActivation a, const T* y, T* d, std::int64_t n) {
   switch (a) {
-    case RnnActivation::linear: return T(1);
-    case RnnActivation::tanh: return T(1) - y * y;
-    case RnnActivation::sigmoid: return y * (T(1) - y);
-    case RnnActivation::hard_sigmoid: return (y > T(0) && y < T(1)) ? T(1) / T(6) : T(0);
-    case RnnActivation::relu: return y > T(0) ? T(1) : T(0);
+    case RnnActivation::linear:
+      for (std::int64_t i = 0; i < n; ++i) d[i] = T(1);
+      return;
+    case RnnActivation::tanh:
+      for (std::int64_t i = 0; i < n; ++i) d[i] = T(1) - y[i] * y[i];
+      return;
+    case RnnActivation::sigmoid:
+      for (std::int64_t i = 0; i < n; ++i) d[i] = y[i] * (T(1) - y[i]);
+      return;
+    case RnnActivation::hard_sigmoid:
+      for (std::int64_t i = 0; i < n; ++i) d[i] = (y[i] > T(0) && y[i] < T(1)) ? T(1) / T(6) : T(0);
+      return;
+    case RnnActivation::relu:
+      for (std::int64_t i = 0; i < n; ++i) d[i] = y[i] > T(0) ? T(1) : T(0);
+      return;
   }
-  return T(1);
+}
+
+// One row of an LSTM step's backward (restrict: lets the loop vectorise). z: the activated
+// gates i f c~ o; dg: their derivatives; tc, dtc: act(c_t) and act'(c_t); gz: the gradient
+// flowing into the gates and act(c_t) as outputs; cp: c_{t-1}. Updates dc to dc_{t-1}.
+template <typename T>
+void lstm_row_backward(std::int64_t u, const T* __restrict z, const T* __restrict dg, const T* __restrict tc,
+                       const T* __restrict dtc, const T* __restrict gz, const T* __restrict cp,
+                       const T* __restrict dh, T* __restrict dc, T* __restrict dz) {
+  for (std::int64_t j = 0; j < u; ++j) {
+    const T i = z[j], f = z[u + j], gc = z[2 * u + j], o = z[3 * u + j];
+    const T dct = dc[j] + (dh[j] * o + gz[4 * u + j]) * dtc[j];
+    dz[j] = (dct * gc + gz[j]) * dg[j];
+    dz[u + j] = (dct * cp[j] + gz[u + j]) * dg[u + j];
+    dz[2 * u + j] = (dct * i + gz[2 * u + j]) * dg[2 * u + j];
+    dz[3 * u + j] = (dh[j] * tc[j] + gz[3 * u + j]) * dg[3 * u + j];
+    dc[j] = dct * f;
+  }
+}
+
+// One row of an LSTM step's forward after the gates: c = f * c + i * c~, written to the carry
+// c, the output's c and (to be activated) act(c).
+template <typename T>
+void lstm_row_carry(std::int64_t u, const T* __restrict z, T* __restrict c, T* __restrict c_out, T* __restrict tc) {
+  for (std::int64_t j = 0; j < u; ++j) {
+    const T cn = z[u + j] * c[j] + z[j] * z[2 * u + j];
+    c[j] = cn;
+    c_out[j] = cn;
+    tc[j] = cn;
+  }
+}
+
+// h = o * act(c), written to the output and the carry.
+template <typename T>
+void lstm_row_output(std::int64_t u, const T* __restrict o, const T* __restrict tc, T* __restrict h_out,
+                     T* __restrict h) {
+  for (std::int64_t j = 0; j < u; ++j) {
+    h_out[j] = o[j] * tc[j];
+    h[j] = h_out[j];
+  }
 }
 
 inline bool active(const bool* mask, std::int64_t b, std::int64_t t, std::int64_t steps) {
@@ -111,7 +161,7 @@ void lstm_gates(const T* xz, const T* U, const T* h_prev, T* z, RnnDims d, std::
 template <typename T>
 void lstm_forward(const T* xz, const T* h0, const T* c0, const T* U, const bool* mask, T* states, RnnDims d,
                   RnnActivation act, RnnActivation rec) {
-  const std::int64_t B = d.batch, u = d.units, G = 4 * u, S = 2 * u;
+  const std::int64_t B = d.batch, u = d.units, G = 4 * u, S = 7 * u;
   T* work = scratch<T>(static_cast<std::size_t>(B * (2 * u + G)));
   T* h = work;
   T* c = h + B * u;
@@ -126,45 +176,41 @@ void lstm_forward(const T* xz, const T* h0, const T* c0, const T* U, const bool*
         T* hb = h + b * u;
         T* cb = c + b * u;
         if (!active(mask, b, t, d.steps)) {
+          // Carried states; the gate columns of a skipped step are zeros (constants).
           std::memcpy(st, hb, static_cast<std::size_t>(u) * sizeof(T));
           std::memcpy(st + u, cb, static_cast<std::size_t>(u) * sizeof(T));
+          std::fill(st + 2 * u, st + S, T(0));
           continue;
         }
         const T* zb = z + b * G;
-        for (std::int64_t j = 0; j < u; ++j) {
-          const T cn = zb[u + j] * cb[j] + zb[j] * zb[2 * u + j];
-          cb[j] = cn;
-          st[u + j] = cn;
-          st[j] = cn;
-        }
-        activate(act, st, u);
-        for (std::int64_t j = 0; j < u; ++j) {
-          st[j] *= zb[3 * u + j];
-          hb[j] = st[j];
-        }
+        std::memcpy(st + 2 * u, zb, static_cast<std::size_t>(G) * sizeof(T));
+        T* tc = st + 6 * u;  // act(c), kept for the backward
+        lstm_row_carry(u, zb, cb, st + u, tc);
+        activate(act, tc, u);
+        lstm_row_output(u, zb + 3 * u, tc, st, hb);
       }
     });
   }
 }
 
 template <typename T>
-void lstm_backward(const T* xz, const T* h0, const T* c0, const T* U, const bool* mask, const T* states,
-                   const T* grad, T* out, RnnDims d, RnnActivation act, RnnActivation rec) {
-  const std::int64_t B = d.batch, u = d.units, G = 4 * u, S = 2 * u;
-  T* work = scratch<T>(static_cast<std::size_t>(B * (6 * u + 2 * G)));
-  T* hp = work;        // h_{t-1}
-  T* cp = hp + B * u;  // c_{t-1}
-  T* dh = cp + B * u;  // gradient reaching h_t (then h_{t-1})
+void lstm_backward(const T*, const T*, const T* c0, const T* U, const bool* mask, const T* states, const T* grad,
+                   T* out, RnnDims d, RnnActivation act, RnnActivation rec) {
+  const std::int64_t B = d.batch, u = d.units, G = 4 * u, S = 7 * u;
+  T* work = scratch<T>(static_cast<std::size_t>(G * u + B * (5 * u + 2 * G)));
+  T* Ut = work;         // U^T (4u, u): the per-step product runs as a plain (nn) GEMM
+  T* cp = Ut + G * u;   // c_{t-1}
+  T* dh = cp + B * u;   // gradient reaching h_t (then h_{t-1})
   T* dc = dh + B * u;
   T* dhp = dc + B * u;  // this step's contribution to dh_{t-1}
-  T* tc = dhp + B * u;  // act(c_t)
-  T* z = tc + B * u;
-  T* dz = z + B * G;
+  T* dtc = dhp + B * u;  // act'(c_t)
+  T* dz = dtc + B * u;
+  T* dgate = dz + B * G;  // the gates' activation derivatives
+  for (std::int64_t i = 0; i < u; ++i)
+    for (std::int64_t j = 0; j < G; ++j) Ut[j * u + i] = U[i * G + j];
   std::fill(dh, dh + 2 * B * u, T(0));
   for (std::int64_t t = d.steps - 1; t >= 0; --t) {
-    gather_previous(states, h0, hp, d, t, S, 0, u);
     gather_previous(states, c0, cp, d, t, S, u, u);
-    lstm_gates(xz, U, hp, z, d, t, act, rec);
     parallel_for(B, row_grain(G), [&](std::int64_t lo, std::int64_t hi) {
       for (std::int64_t b = lo; b < hi; ++b) {
         const T* g = grad + (b * d.steps + t) * S;
@@ -181,24 +227,22 @@ void lstm_backward(const T* xz, const T* h0, const T* c0, const T* U, const bool
           std::fill(row, row + G, T(0));
           continue;
         }
-        const T* zb = z + b * G;
+        const T* st = states + (b * d.steps + t) * S;
+        const T* zb = st + 2 * u;  // the step's activated gates i f c~ o
+        const T* tcb = st + 6 * u;  // act(c_t)
+        const T* gz = g + 2 * u;   // gradient flowing into the gates and act(c_t) as outputs
         const T* cpb = cp + b * u;
-        T* tcb = tc + b * u;
-        std::memcpy(tcb, states + (b * d.steps + t) * S + u, static_cast<std::size_t>(u) * sizeof(T));
-        activate(act, tcb, u);
-        for (std::int64_t j = 0; j < u; ++j) {
-          const T i = zb[j], f = zb[u + j], gc = zb[2 * u + j], o = zb[3 * u + j];
-          const T dct = dcb[j] + dhb[j] * o * derivative(act, tcb[j]);
-          dzb[j] = dct * gc * derivative(rec, i);
-          dzb[u + j] = dct * cpb[j] * derivative(rec, f);
-          dzb[2 * u + j] = dct * i * derivative(act, gc);
-          dzb[3 * u + j] = dhb[j] * tcb[j] * derivative(rec, o);
-          dcb[j] = dct * f;
-        }
+        T* dtcb = dtc + b * u;
+        T* dgb = dgate + b * G;
+        derivatives(act, tcb, dtcb, u);
+        derivatives(rec, zb, dgb, 2 * u);
+        derivatives(act, zb + 2 * u, dgb + 2 * u, u);
+        derivatives(rec, zb + 3 * u, dgb + 3 * u, u);
+        lstm_row_backward(u, zb, dgb, tcb, dtcb, gz, cpb, dhb, dcb, dzb);
         std::memcpy(row, dzb, static_cast<std::size_t>(G) * sizeof(T));
       }
     });
-    gemm(false, true, B, u, G, dz, U, dhp);  // dz (B, 4u) @ U^T
+    gemm(false, false, B, u, G, dz, Ut, dhp);  // dz (B, 4u) @ U^T
     for (std::int64_t b = 0; b < B; ++b)
       if (active(mask, b, t, d.steps)) std::memcpy(dh + b * u, dhp + b * u, static_cast<std::size_t>(u) * sizeof(T));
   }
@@ -264,7 +308,7 @@ void gru_gates(const T* xz, const T* U_zr, const T* U_h, const T* bias, const T*
 template <typename T>
 void gru_forward(const T* xz, const T* h0, const T* U, const T* bias, const bool* mask, T* states, RnnDims d,
                  bool reset_after, RnnActivation act, RnnActivation rec) {
-  const std::int64_t B = d.batch, u = d.units, G = 3 * u;
+  const std::int64_t B = d.batch, u = d.units, G = 3 * u, S = 5 * u;
   T* work = scratch<T>(static_cast<std::size_t>(3 * u * u + B * (u + G + 4 * u)));
   T* U_zr = work;
   T* U_h = U_zr + 2 * u * u;
@@ -279,11 +323,15 @@ void gru_forward(const T* xz, const T* h0, const T* U, const T* bias, const bool
     gru_gates(xz, U_zr, U_h, bias, h, gates, m_zr, m_h, rh, d, t, reset_after, act, rec);
     parallel_for(B, row_grain(G), [&](std::int64_t lo, std::int64_t hi) {
       for (std::int64_t b = lo; b < hi; ++b) {
-        T* st = states + (b * d.steps + t) * u;
+        T* st = states + (b * d.steps + t) * S;
         T* hb = h + b * u;
         if (active(mask, b, t, d.steps)) {
           const T* gb = gates + b * G;
           for (std::int64_t j = 0; j < u; ++j) hb[j] = gb[j] * hb[j] + (T(1) - gb[j]) * gb[2 * u + j];
+          std::memcpy(st + u, gb, static_cast<std::size_t>(G) * sizeof(T));
+          std::memcpy(st + 4 * u, m_h + b * u, static_cast<std::size_t>(u) * sizeof(T));
+        } else {
+          std::fill(st + u, st + S, T(0));  // a skipped step's gates are constants
         }
         std::memcpy(st, hb, static_cast<std::size_t>(u) * sizeof(T));
       }
@@ -292,31 +340,27 @@ void gru_forward(const T* xz, const T* h0, const T* U, const T* bias, const bool
 }
 
 template <typename T>
-void gru_backward(const T* xz, const T* h0, const T* U, const T* bias, const bool* mask, const T* states,
-                  const T* grad, T* out, RnnDims d, bool reset_after, RnnActivation act, RnnActivation rec) {
-  const std::int64_t B = d.batch, u = d.units, G = 3 * u, K = 4 * u;
-  T* work = scratch<T>(static_cast<std::size_t>(3 * u * u + B * (G + 11 * u)));
+void gru_backward(const T*, const T* h0, const T* U, const T*, const bool* mask, const T* states, const T* grad,
+                  T* out, RnnDims d, bool reset_after, RnnActivation act, RnnActivation rec) {
+  const std::int64_t B = d.batch, u = d.units, S = 5 * u, K = 4 * u;
+  T* work = scratch<T>(static_cast<std::size_t>(3 * u * u + B * 10 * u));
   T* U_zr = work;
   T* U_h = U_zr + 2 * u * u;
   T* hp = U_h + u * u;
-  T* gates = hp + B * u;
-  T* m_zr = gates + B * G;  // (B, 2u); reused below for d[z | r]
-  T* m_h = m_zr + 2 * B * u;
-  T* rh = m_h + B * u;
-  T* dh = rh + B * u;
-  T* dmh = dh + B * u;  // gradient of the h block's recurrent product output
+  T* dh = hp + B * u;
+  T* dmh = dh + B * u;  // gradient of the h block's recurrent term m_h
   T* drh = dmh + B * u;  // gradient of r * h_{t-1} (reset_after = false)
   T* dhp = drh + B * u;
   T* dzr = dhp + B * u;  // (B, 2u)
+  T* dgate = dzr + 2 * B * u;  // (B, 3u): the activation derivatives of z, r, h~
   split_gru_kernel(U, U_zr, U_h, u);
   std::fill(dh, dh + B * u, T(0));
   for (std::int64_t t = d.steps - 1; t >= 0; --t) {
-    gather_previous(states, h0, hp, d, t, u, 0, u);
-    gru_gates(xz, U_zr, U_h, bias, hp, gates, m_zr, m_h, rh, d, t, reset_after, act, rec);
-    // Pass 1: gradients of z, h~ and (with reset_after) r; the direct path z * dh.
+    gather_previous(states, h0, hp, d, t, S, 0, u);
+    // Pass 1: gradients of z, h~ and m_h (and r, with reset_after); the direct path z * dh.
     parallel_for(B, row_grain(K), [&](std::int64_t lo, std::int64_t hi) {
       for (std::int64_t b = lo; b < hi; ++b) {
-        const T* g = grad + (b * d.steps + t) * u;
+        const T* g = grad + (b * d.steps + t) * S;
         T* dhb = dh + b * u;
         for (std::int64_t j = 0; j < u; ++j) dhb[j] += g[j];
         T* row = out + (b * (d.steps + 1) + t + 1) * K;
@@ -328,32 +372,38 @@ void gru_backward(const T* xz, const T* h0, const T* U, const T* bias, const boo
           std::fill(dmhb, dmhb + u, T(0));
           continue;
         }
-        const T* gb = gates + b * G;
+        const T* st = states + (b * d.steps + t) * S;
+        const T* gz = g + u;  // gradient flowing into the stored z, r, h~, m_h
         const T* hpb = hp + b * u;
-        const T* mhb = m_h + b * u;
+        T* dgb = dgate + b * 3 * u;
+        derivatives(rec, st + u, dgb, 2 * u);
+        derivatives(act, st + 3 * u, dgb + 2 * u, u);
         for (std::int64_t j = 0; j < u; ++j) {
-          const T z = gb[j], r = gb[u + j], hh = gb[2 * u + j];
-          const T dah = dhb[j] * (T(1) - z) * derivative(act, hh);
-          dzrb[j] = dhb[j] * (hpb[j] - hh) * derivative(rec, z);
-          dzrb[u + j] = reset_after ? dah * mhb[j] * derivative(rec, r) : T(0);
-          dmhb[j] = reset_after ? dah * r : dah;
+          const T z = st[u + j], r = st[2 * u + j], hh = st[3 * u + j], mh = st[4 * u + j];
+          const T dah = (dhb[j] * (T(1) - z) + gz[2 * u + j]) * dgb[2 * u + j];
+          dzrb[j] = (dhb[j] * (hpb[j] - hh) + gz[j]) * dgb[j];
+          dzrb[u + j] = reset_after ? (dah * mh + gz[u + j]) * dgb[u + j] : T(0);
+          dmhb[j] = (reset_after ? dah * r : dah) + gz[3 * u + j];
           row[2 * u + j] = dah;
-          row[3 * u + j] = r;
+          row[3 * u + j] = dmhb[j];
           dhb[j] *= z;
         }
       }
     });
     if (!reset_after) {
-      // h~'s recurrent term is (r * h_{t-1}) U_h: its gradient reaches r and h_{t-1} too.
+      // h~'s recurrent term is (r * h_{t-1}) U_h + b_h: its gradient reaches r and h_{t-1} too.
       gemm(false, true, B, u, u, dmh, U_h, drh);
       parallel_for(B, row_grain(K), [&](std::int64_t lo, std::int64_t hi) {
         for (std::int64_t b = lo; b < hi; ++b) {
           if (!active(mask, b, t, d.steps)) continue;
-          const T* gb = gates + b * G;
+          const T* st = states + (b * d.steps + t) * S;
+          const T* g = grad + (b * d.steps + t) * S;
           const T* hpb = hp + b * u;
+          const T* dgb = dgate + b * 3 * u;
           for (std::int64_t j = 0; j < u; ++j) {
-            dzr[b * 2 * u + u + j] = drh[b * u + j] * hpb[j] * derivative(rec, gb[u + j]);
-            dh[b * u + j] += drh[b * u + j] * gb[u + j];
+            const T r = st[2 * u + j];
+            dzr[b * 2 * u + u + j] = (drh[b * u + j] * hpb[j] + g[2 * u + j]) * dgb[u + j];
+            dh[b * u + j] += drh[b * u + j] * r;
           }
         }
       });
@@ -424,9 +474,10 @@ void simple_rnn_backward(const T* xz, const T* h0, const T* U, const bool* mask,
         T* row = out + (b * (d.steps + 1) + t + 1) * u;
         const bool on = active(mask, b, t, d.steps);
         const T* h = states + (b * d.steps + t) * u;
+        derivatives(act, h, dab, u);
         for (std::int64_t j = 0; j < u; ++j) {
           dhb[j] += g[j];
-          dab[j] = on ? dhb[j] * derivative(act, h[j]) : T(0);
+          dab[j] = on ? dhb[j] * dab[j] : T(0);
           row[j] = dab[j];
         }
       }

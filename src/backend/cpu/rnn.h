@@ -12,16 +12,22 @@
 //                      otherwise)
 //   mask    (B, T)     optional (nullptr). A false step keeps the previous states (Keras's
 //                      masking: the states are carried over)
-//   states  (B, T, S)  the states after each step. LSTM [h | c] (S = 2u); GRU and SimpleRNN h
+//   states  (B, T, S)  the forward's output per step: the states after the step, then what its
+//                      backward needs (so it recomputes nothing):
+//                        LSTM      [h | c | i f c~ o | act(c)]  (S = 7u; gates activated)
+//                        GRU       [h | z r h~ | m_h]  (S = 5u; m_h the recurrent term of h~:
+//                                   h U_h + b_h with reset_after, (r * h) U_h + b_h without)
+//                        SimpleRNN  h                  (S = u)
+//                      A masked step's gate columns are zeros.
 //
-// A backward kernel takes the forward's inputs, its states and `grad`, the gradient flowing
-// into the states (B, T, S), and writes `out` (B, T + 1, K):
+// A backward kernel takes the forward's inputs, its output and `grad`, the gradient flowing
+// into that output (B, T, S), and writes `out` (B, T + 1, K):
 //   row 0        the initial states' gradients: LSTM [dh0 | dc0 | 0 | 0], GRU [dh0 | 0 0 0],
 //                SimpleRNN dh0
-//   row t + 1    the gradient of step t's pre-activations, which is xz's gradient:
-//                LSTM d(i f c o) (K = 4u), SimpleRNN (K = u), GRU [dz | dr | dh~ | r] where the
-//                last block is the step's reset gate (K = 4u): the recurrent kernel's
-//                gradient needs it and it is cheaper to hand over than to recompute.
+//   row t + 1    the gradient of step t's pre-activations, which is xz's gradient: LSTM
+//                d(i f c o) (K = 4u), SimpleRNN (K = u), GRU [dz | dr | dh~ | dm_h] (K = 4u;
+//                the last block is the gradient of m_h, which the recurrent kernel's and bias's
+//                gradients need).
 // Masked steps get zero rows. The recurrent kernel's gradient is not computed here: it is
 // sum_t h_{t-1}^T d_t, one matrix product over all steps that the op's gradient rule forms.
 //
