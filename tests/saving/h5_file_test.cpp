@@ -211,5 +211,29 @@ TEST(H5File, ReadsOptimizerScalars) {
             (std::vector<std::string>{"conv2d", "conv2d_1", "dense", "flatten", "max_pooling2d"}));
 }
 
+// Files, groups and datasets opened by the API (also on failing paths) are all closed once
+// the File and Group objects are gone.
+TEST(H5File, EveryHandleIsClosed) {
+  std::string path = fixture("so_const_nontrainable", "model.h5");
+  KERAS_REQUIRE_FIXTURE(path);
+  const ssize_t before = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
+  {
+    File f = File::open(path);
+    auto mw = f.root().open_group("model_weights");
+    mw.read_string_list_attr("layer_names");
+    mw.open_group("fc1").read_dataset("fc1/kernel");
+    EXPECT_THROW(mw.read_dataset("nope"), IOError);
+    EXPECT_THROW(mw.read_string_attr("layer_names"), IOError);
+    File g = File::create("scratch.h5");
+    g.root().create_group("a/b").write_dataset("x", Tensor::from_vector(std::vector<float>{1}, {1}));
+    g.image();
+    EXPECT_GT(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), before);
+  }
+  auto bytes = test::slurp(path);
+  bytes.resize(bytes.size() / 2);
+  EXPECT_THROW(File::open_image(bytes, "half.h5"), IOError);
+  EXPECT_EQ(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), before);
+}
+
 }  // namespace
 }  // namespace keras::saving
