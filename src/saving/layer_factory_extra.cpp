@@ -6,6 +6,7 @@
 #include "keras/layers/activation_layers.h"
 #include "keras/layers/core_extra.h"
 #include "keras/layers/embedding.h"
+#include "keras/layers/preprocessing.h"
 #include "keras/layers/recurrent.h"
 #include "keras/layers/regularization.h"
 #include "keras/layers/reshaping.h"
@@ -109,6 +110,25 @@ std::vector<Ints> pairs(const Config& c, const char* key, std::vector<Ints> fall
   return out;
 }
 
+// A number or nested lists as a float64 tensor (numpy's tolist() form).
+Tensor tensor_from_json(const Config& v, const std::string& where) {
+  std::vector<double> values;
+  std::vector<std::int64_t> shape;
+  std::function<void(const Config&, std::size_t)> walk = [&](const Config& x, std::size_t depth) {
+    if (x.is_number()) {
+      values.push_back(x.get<double>());
+      return;
+    }
+    if (!x.is_array()) throw TypeError(where + ": expected numbers or nested lists. Received: " + brief(v));
+    if (shape.size() <= depth) shape.push_back(static_cast<std::int64_t>(x.size()));
+    else if (shape[depth] != static_cast<std::int64_t>(x.size()))
+      throw ValueError(where + ": expected a rectangular nested list. Received: " + brief(v));
+    for (const auto& e : x) walk(e, depth + 1);
+  };
+  walk(v, 0);
+  return Tensor::from_vector(values, Shape(shape));
+}
+
 }  // namespace
 
 void add_extra_builtins(std::map<std::string, BuiltinFactory>& t) {
@@ -149,6 +169,32 @@ void add_extra_builtins(std::map<std::string, BuiltinFactory>& t) {
   t["TimeDistributed"] = [](const Config& c, const LoadOptions& options) -> std::shared_ptr<Layer> {
     const std::string where = where_of("TimeDistributed", c);
     return make<TimeDistributed>(nested<Layer>(c, "layer", options, where), layer_options(c));
+  };
+  t["Rescaling"] = [](const Config& c, const LoadOptions&) -> std::shared_ptr<Layer> {
+    const std::string where = where_of("Rescaling", c);
+    auto values = [&](const char* key, double fallback) {
+      if (!c.contains(key) || c[key].is_null()) return std::vector<double>{fallback};
+      if (c[key].is_number()) return std::vector<double>{c[key].get<double>()};
+      return get<std::vector<double>>(c, key, {fallback}, where);
+    };
+    const bool scalar = !c.contains("scale") || c["scale"].is_number();
+    const bool scalar_offset = !c.contains("offset") || c["offset"].is_number() || c["offset"].is_null();
+    if (scalar && scalar_offset) return make<Rescaling>(values("scale", 1.0)[0], values("offset", 0.0)[0], layer_options(c));
+    return make<Rescaling>(values("scale", 1.0), values("offset", 0.0), layer_options(c));
+  };
+  t["Normalization"] = [](const Config& c, const LoadOptions&) -> std::shared_ptr<Layer> {
+    const std::string where = where_of("Normalization", c);
+    auto o = layer_options(c);
+    NormalizationOptions n;
+    n.axis = c.contains("axis") && c["axis"].is_null() ? std::vector<int>{} : int_list(c, "axis", {-1}, where);
+    if (c.contains("mean") && !c["mean"].is_null()) n.mean = tensor_from_json(c["mean"], where + " `mean`");
+    if (c.contains("variance") && !c["variance"].is_null())
+      n.variance = tensor_from_json(c["variance"], where + " `variance`");
+    n.invert = get<bool>(c, "invert", false, where);
+    n.name = o.name;
+    n.trainable = o.trainable;
+    n.dtype = o.dtype;
+    return make<Normalization>(n);
   };
   t["Masking"] = [](const Config& c, const LoadOptions&) -> std::shared_ptr<Layer> {
     return make<Masking>(get<double>(c, "mask_value", 0.0, where_of("Masking", c)), layer_options(c));

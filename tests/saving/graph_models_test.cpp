@@ -3,6 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "keras/keras.h"
+#include "keras/layers/activation_layers.h"
+#include "keras/layers/convolutional.h"
+#include "keras/layers/preprocessing.h"
+#include "keras/layers/recurrent.h"
+#include "keras/layers/regularization.h"
+#include "keras/layers/reshaping.h"
 #include "keras/saving/saving.h"
 #include "saving/h5_file.h"
 #include "saving/saving_test_util.h"
@@ -110,6 +116,49 @@ TEST(GraphModels, NestedModelRoundTripsWithKerasPaths) {
   EXPECT_TRUE(h5.root().has_dataset("layers/sequential/layers/dense_1/vars/1"));
   EXPECT_TRUE(h5.root().has_dataset("layers/dense/vars/0"));  // the head
   EXPECT_EQ(h5.root().open_group("layers/sequential/vars").read_string_attr("name"), "inner");
+}
+
+}  // namespace
+}  // namespace keras::saving
+
+namespace keras::saving {
+namespace {
+
+// Many layer kinds in one model (preprocessing, conv, activations, recurrent wrappers,
+// reshaping, regularization): JSON, .keras and .h5 round trips predict bitwise.
+TEST(GraphModels, LayerZooRoundTrips) {
+  using namespace keras::layers;
+  clear_session();
+  std::vector<float> data;
+  for (int i = 0; i < 5 * 6 * 8; ++i) data.push_back(0.01f * static_cast<float>((i * 37) % 101) - 0.4f);
+  Tensor x = Tensor::from_vector(data, {5, 6, 8});
+  auto norm = make<Normalization>();
+  norm->adapt(x);
+  auto model = std::make_shared<Sequential>(
+      std::vector<SequentialItem>{
+          Input({6, 8}), make<Rescaling>(0.5, 1.0), norm, make<Conv1D>(4, Ints{3}, ConvOptions{.padding = "same"}),
+          make<LeakyReLU>(0.1), make<Bidirectional>(make<LSTM>(3, RecurrentOptions{.return_sequences = true})),
+          make<TimeDistributed>(make<Dense>(2)), make<GaussianNoise>(0.1), make<GRU>(3),
+          make<RepeatVector>(2), make<Flatten>(), make<Dense>(2, "softmax")},
+      "zoo");
+  const auto expected = Tensor(model->predict(x)).to_vector<float>();
+  auto rebuilt = model_from_json(to_json(*model));
+  EXPECT_EQ(to_json(*rebuilt), to_json(*model));
+  test::ScratchDir dir;
+  for (const std::string file : {"zoo.keras", "zoo.h5"}) {
+    SCOPED_TRACE(file);
+    save_model(*model, dir.file(file));
+    clear_session();
+    auto back = load_model(dir.file(file));
+    EXPECT_EQ(Tensor(back->predict(x)).to_vector<float>(), expected);
+  }
+  // Keras's paths for wrapped layers: the Bidirectional's two RNNs and their cells.
+  auto zip = zip::Reader::open(dir.file("zoo.keras"));
+  auto h5 = h5::File::open_image(zip.read("model.weights.h5"), "zoo");
+  EXPECT_TRUE(h5.root().has_dataset("layers/bidirectional/forward_layer/cell/vars/0"));
+  EXPECT_TRUE(h5.root().has_dataset("layers/bidirectional/backward_layer/cell/vars/2"));
+  EXPECT_TRUE(h5.root().has_dataset("layers/time_distributed/layer/vars/1"));
+  EXPECT_TRUE(h5.root().has_dataset("layers/normalization/vars/0"));
 }
 
 }  // namespace
