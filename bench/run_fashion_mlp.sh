@@ -61,7 +61,7 @@ k_epochs = int(re.search(r"epochs: ([0-9]+)", keras).group(1))
 k_time = float(re.search(r"training wall time: ([0-9.]+) s", keras).group(1))
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
 import torch
-print(f"\nFashion-MNIST, MLP 256-128-100, Adam(1e-3), batch {torch_result['batch_size']}, "
+print(f"\nFashion-MNIST, MLP 256-128-100, Adam(1e-3, cosine decay), batch {torch_result['batch_size']}, "
       f"{torch_result['threads']} thread(s); CPU: {cpu}; PyTorch {torch.__version__}")
 print(f"{'':10}  {'epochs':>6}  {'test accuracy':>13}  {'fit wall time':>13}  {'s/epoch':>8}")
 print(f"{'keras.cpp':10}  {k_epochs:>6}  {k_acc:>13.4f}  {k_time:>11.1f} s  {k_time / k_epochs:>8.2f}")
