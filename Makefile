@@ -4,7 +4,7 @@
 #   make demo        configure (Release, build/), build and run examples/seed_example and engine_demo
 #   make test        build everything and run the test suite with ctest
 #   make examples    also install the examples' data sets (Fashion-MNIST), build all examples
-#   make bench       build the benchmarks and compare with PyTorch (bench/run_all.sh)
+#   make bench       build the benchmarks, compare with PyTorch and libtorch (docs/performance.md)
 #   make sanitize    Debug build with AddressSanitizer + UBSan in build-asan/, run the tests
 #   make install     install headers, libraries and the CMake package (PREFIX=/usr/local)
 #   make setup       only install the missing packages
@@ -74,10 +74,13 @@ examples: setup-examples
 test: build
 	@$(CTEST) --test-dir $(BUILD_DIR) --output-on-failure -j $(TEST_JOBS)
 
+# Builds keras.cpp's benchmarks; bench/run_bench.sh builds the libtorch peer (its own CMake
+# project, bench/libtorch) and runs the comparison. BENCH_QUICK=1 for a short run; the other
+# BENCH_* knobs are listed in bench/run_bench.sh.
 bench: setup-bench
 	@$(CONFIGURE) -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
 	@$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target keras_benchmarks
-	@BUILD_DIR=$(BUILD_DIR) bench/run_all.sh
+	@BUILD_DIR=$(BUILD_DIR) JOBS=$(JOBS) bench/run_bench.sh
 
 sanitize: setup
 	@$(CONFIGURE) -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DKERAS_SANITIZE=ON -DKERAS_BUILD_BENCH=OFF

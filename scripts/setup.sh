@@ -3,14 +3,14 @@
 # Silent when everything is already there, so `make` can call it on every run.
 #
 #   scripts/setup.sh               build + test dependencies
-#   scripts/setup.sh --bench       ... plus PyTorch (python3-torch, libtorch-dev) for bench/
+#   scripts/setup.sh --bench       ... plus PyTorch, libtorch and matplotlib for bench/
 #   scripts/setup.sh --examples    ... plus the data sets the examples read
 #   scripts/setup.sh --check       list what is missing and exit 1 if anything is; install nothing
 set -euo pipefail
 
 packages=(build-essential cmake ccache pkg-config libopenblas-dev libgtest-dev libgmock-dev
           libbenchmark-dev libhdf5-dev libzip-dev zlib1g-dev nlohmann-json3-dev python3 python3-numpy)
-bench_packages=(python3-torch libtorch-dev)
+bench_packages=(python3-torch libtorch-dev python3-matplotlib)
 example_packages=(dataset-fashion-mnist)
 
 check_only=0
