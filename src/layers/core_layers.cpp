@@ -85,9 +85,10 @@ Dense::Dense(std::int64_t units, DenseOptions o)
     : Layer(LayerOptions{.name = std::move(o.name), .trainable = o.trainable, .dtype = o.dtype}, "Dense"),
       units_(units), activation_(std::move(o.activation)), use_bias_(o.use_bias),
       kernel_initializer_(std::move(o.kernel_initializer)), bias_initializer_(std::move(o.bias_initializer)) {
+  set_supports_masking(true);
   if (units <= 0)
-    throw ValueError("Received an invalid value for `units`, expected a positive integer. Received: units=" +
-                     std::to_string(units));
+    throw ValueError("Layer \"" + name() + "\" (Dense): received an invalid value for `units`, expected a positive "
+                     "integer. Received: units=" + std::to_string(units));
   // Resolve names now so that a typo fails at construction, as in Keras.
   kernel_initializer_.resolve();
   bias_initializer_.resolve("zeros");
@@ -137,7 +138,7 @@ Config Dense::get_config() const {
 // ---- Activation ----------------------------------------------------------------------------
 
 Activation::Activation(activations::ActivationArg activation, LayerOptions options)
-    : Layer(std::move(options), "Activation"), activation_(std::move(activation)) {}
+    : Layer(std::move(options), "Activation"), activation_(std::move(activation)) { set_supports_masking(true); }
 
 Tensor Activation::call(const Tensor& x) { return activation_(x); }
 
@@ -171,8 +172,8 @@ std::vector<Shape> Lambda::compute_output_shape(const std::vector<Shape>& input_
 Config Lambda::get_config() const {
   Config c = base_config();
   c["function"] = function_name.empty() ? Config(nullptr) : Config(function_name);
+  // Keras writes output_shape (and mask) only when the layer has one.
   if (output_shape_) c["output_shape"] = shape_to_json(*output_shape_);
-  else c["output_shape"] = nullptr;
   c["arguments"] = Config::object();
   return c;
 }
@@ -284,6 +285,7 @@ Config Reshape::get_config() const {
 
 Dropout::Dropout(double rate, std::optional<std::uint64_t> seed, LayerOptions options)
     : Layer(std::move(options), "Dropout"), rate_(rate), init_seed_(seed), seed_generator_(seed) {
+  set_supports_masking(true);
   if (!(rate >= 0.0 && rate <= 1.0))
     throw ValueError("Invalid value received for argument `rate`. Expected a float value between 0 and 1. Received: "
                      "rate=" + std::to_string(rate));

@@ -7,6 +7,8 @@
 #include <set>
 #include <unordered_set>
 
+#include "keras/layers/attention.h"
+#include "keras/layers/core.h"
 #include "keras/ops/ops.h"
 #include "saving/weights_io.h"
 
@@ -22,6 +24,27 @@ std::vector<Variable> own_variables(const layers::Layer& layer) {
   return out;
 }
 
+namespace {
+
+// Keras 3.3+ reaches the projections through the public properties key_dense, output_dense,
+// query_dense and value_dense first (dir() order, public names before private ones); of the
+// private attributes only _dropout_layer, _gate_dense and _softmax are left, the first and
+// last without variables (keras.cpp has no such sublayers: empty stand-ins keep the groups).
+std::vector<SaveableChild> attention_children(const layers::MultiHeadAttention& mha) {
+  const auto empty = [](const char* name) { return layers::make<layers::Identity>(layers::LayerOptions{.name = name}); };
+  std::vector<SaveableChild> out = {{"key_dense", {}, mha.key_dense()},
+                                    {"output_dense", {}, mha.output_dense()},
+                                    {"query_dense", {}, mha.query_dense()},
+                                    {"value_dense", {}, mha.value_dense()},
+                                    {"_dropout_layer", {}, empty("dropout")}};
+  for (const auto& sub : mha.sublayers())
+    if (sub->name() == "gate") out.push_back({"_gate_dense", {}, sub});
+  out.push_back({"_softmax", {}, empty("softmax")});
+  return out;
+}
+
+}  // namespace
+
 std::vector<SaveableChild> saveable_children(const layers::Layer& layer) {
   if (const auto* model = dynamic_cast<const Model*>(&layer)) return {SaveableChild{"layers", model->layers(), nullptr}};
   auto subs = layer.sublayers();
@@ -36,6 +59,7 @@ std::vector<SaveableChild> saveable_children(const layers::Layer& layer) {
   if (cls == "Bidirectional" && subs.size() == 2)
     return {SaveableChild{"backward_layer", {}, subs[1]}, SaveableChild{"forward_layer", {}, subs[0]}};
   if (cls == "TimeDistributed" && subs.size() == 1) return {SaveableChild{"layer", {}, subs[0]}};
+  if (const auto* mha = dynamic_cast<const layers::MultiHeadAttention*>(&layer)) return attention_children(*mha);
   std::vector<SaveableChild> out;
   for (const auto& s : subs) out.push_back(SaveableChild{s->name(), {}, s});
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.attr < b.attr; });
@@ -54,7 +78,8 @@ std::vector<std::string> container_names(const std::vector<std::shared_ptr<layer
     std::string name = layers::to_snake_case(item->class_name());
     auto it = used.find(name);
     if (it != used.end()) {
-      name += "_" + std::to_string(++it->second);
+      name += '_';
+      name += std::to_string(++it->second);
     } else {
       used[name] = 0;
     }
@@ -139,6 +164,14 @@ struct Reader {
   std::optional<h5::Group> vars_group(const std::string& path) const {
     const std::string p = join(path, "vars");
     if (root.has_group(p)) return root.open_group(p);
+    // Keras 3.0-3.2 reached some sublayers through private attributes only (MultiHeadAttention's
+    // _query_dense, ...): the same name with a leading underscore.
+    if (const auto slash = path.rfind('/'); slash != std::string::npos && path[slash + 1] != '_') {
+      std::string private_path = path;
+      private_path.insert(slash + 1, 1, '_');
+      private_path += "/vars";
+      if (root.has_group(private_path)) return root.open_group(private_path);
+    }
     // Keras 2.13-2.15 (keras_core era) wrote "_layer_checkpoint_dependencies" for "layers".
     std::string old = p;
     if (old.rfind("layers", 0) == 0) {

@@ -369,6 +369,7 @@ const std::map<std::string, Factory>& builtins() {
     t["GlobalAveragePooling2D"] = global_pooling_factory<GlobalAveragePooling2D>("GlobalAveragePooling2D");
     t["GlobalAveragePooling3D"] = global_pooling_factory<GlobalAveragePooling3D>("GlobalAveragePooling3D");
     add_extra_builtins(t);
+    add_attention_builtins(t);
     // Keras's aliases of the same classes.
     for (const char* d : {"1D", "2D", "3D"}) {
       t[std::string("MaxPool") + d] = t[std::string("MaxPooling") + d];
@@ -382,6 +383,12 @@ const std::map<std::string, Factory>& builtins() {
 }  // namespace
 
 bool is_builtin_layer(const std::string& class_name) { return builtins().count(class_name) > 0; }
+
+std::vector<std::string> builtin_layer_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : builtins()) names.push_back(entry.first);
+  return names;
+}
 
 std::shared_ptr<layers::Layer> make_builtin_layer(const std::string& class_name, const Config& config,
                                                   const LoadOptions& options) {

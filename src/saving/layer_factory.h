@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "keras/saving/serialization.h"
 
@@ -14,9 +15,14 @@ using BuiltinFactory = std::function<std::shared_ptr<layers::Layer>(const Config
 /// Adds the recurrent, embedding, activation, regularization and reshaping layers
 /// (layer_factory_extra.cpp) to the built-in table.
 void add_extra_builtins(std::map<std::string, BuiltinFactory>& table);
+/// Adds Attention, AdditiveAttention, EinsumDense and MultiHeadAttention
+/// (layer_factory_attention.cpp).
+void add_attention_builtins(std::map<std::string, BuiltinFactory>& table);
 
 /// Whether keras.cpp builds `class_name` itself (a Keras built-in layer).
 bool is_builtin_layer(const std::string& class_name);
+/// Every class name the built-in table deserializes (aliases included), sorted.
+std::vector<std::string> builtin_layer_names();
 /// The built-in layer `class_name` made from its `config` dict; nullptr when unknown.
 std::shared_ptr<layers::Layer> make_builtin_layer(const std::string& class_name, const Config& config,
                                                   const LoadOptions& options);

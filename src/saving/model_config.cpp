@@ -1,9 +1,12 @@
 // Model configs both ways (serialization.h): Keras 3's Functional and Sequential schema,
 // and Keras 2's (list-style inbound nodes, batch_input_shape, "Model" class names).
+#include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "keras/layers/attention.h"
 #include "keras/layers/merge.h"
 #include "saving/config_utils.h"
 #include "saving/layer_factory.h"
@@ -40,6 +43,14 @@ Config build_config_of(const layers::Layer& layer) {
   if (built_at_init(layer.class_name()) && !detail::is_registered_type(layer)) return nullptr;
   const auto& shapes = layer.build_input_shapes();
   if (shapes.empty()) return nullptr;
+  if (dynamic_cast<const layers::MultiHeadAttention*>(&layer)) {
+    // build(query_shape, value_shape, key_shape=None): Keras records the shapes by argument
+    // name, and only of the arguments passed (an attention_mask is not one of them).
+    Config dict = Config::object();
+    const char* names[] = {"query_shape", "value_shape", "key_shape"};
+    for (std::size_t i = 0; i < shapes.size() && i < 3; ++i) dict[names[i]] = shape_to_json(shapes[i]);
+    return Config{{"shapes_dict", dict}};
+  }
   if (shapes.size() == 1) return Config{{"input_shape", shape_to_json(shapes[0])}};
   Config list = Config::array();
   for (const auto& s : shapes) list.push_back(shape_to_json(s));
@@ -79,6 +90,41 @@ Config keras_tensor(const Tensor& t, const NodeIndex& index) {
   return Config{{"class_name", "__keras_tensor__"}, {"config", cfg}};
 }
 
+// The attention layers' nodes as Keras writes them. MultiHeadAttention takes query, value and
+// key as separate arguments and attention_mask by keyword; Attention takes one list. Keras's
+// Layer.__call__ adds to the node the mask arguments it fills in (null without masks) and
+// Attention's non-null default training=False; the call options keras.cpp keeps on the layer
+// are keyword arguments there. Empty for other layers.
+std::optional<Config> attention_node(const layers::Layer& op, const std::vector<Tensor>& in, const NodeIndex& index) {
+  Config args = Config::array(), kwargs = Config::object();
+  const auto call_options = [&](const layers::AttentionCallOptions& o) {
+    if (o.return_attention_scores) kwargs["return_attention_scores"] = true;
+    if (o.use_causal_mask) kwargs["use_causal_mask"] = true;
+  };
+  if (const auto* mha = dynamic_cast<const layers::MultiHeadAttention*>(&op)) {
+    const std::size_t positional = std::min<std::size_t>(in.size(), 3);
+    for (std::size_t i = 0; i < positional; ++i) args.push_back(keras_tensor(in[i], index));
+    if (in.size() > 3) kwargs["attention_mask"] = keras_tensor(in[3], index);
+    call_options(mha->call_options());
+    kwargs["query_mask"] = nullptr;
+    kwargs["value_mask"] = nullptr;
+    if (positional > 2) kwargs["key_mask"] = nullptr;
+  } else if (const auto* attention = dynamic_cast<const layers::Attention*>(&op)) {
+    Config list = Config::array(), masks = Config::array();
+    for (const auto& t : in) {
+      list.push_back(keras_tensor(t, index));
+      masks.push_back(nullptr);
+    }
+    args.push_back(list);
+    call_options(attention->call_options());
+    kwargs["training"] = false;
+    kwargs["mask"] = masks;
+  } else {
+    return std::nullopt;
+  }
+  return Config{{"args", args}, {"kwargs", kwargs}};
+}
+
 Config endpoints(const std::vector<Tensor>& tensors, const NodeIndex& index) {
   if (tensors.size() == 1) return history_triple(tensors[0], index);
   Config list = Config::array();
@@ -100,6 +146,10 @@ Config functional_config(const Model& model) {
     Config nodes = Config::array();
     for (const auto& node : op->inbound_nodes()) {
       if (!model.contains_node(node.get()) || node->is_input || node->input_tensors.empty()) continue;
+      if (auto special = attention_node(*op, node->input_tensors, index)) {
+        nodes.push_back(*special);
+        continue;
+      }
       Config args = Config::array();
       const bool list_call = node->input_tensors.size() > 1 || dynamic_cast<const layers::Merge*>(op.get());
       if (list_call) {
@@ -237,9 +287,59 @@ class FunctionalBuilder {
     }
   }
 
+  // A tensor given by keyword: Keras 3's __keras_tensor__ dict or Keras 2's [layer, node, tensor].
+  std::optional<Tensor> keyword_tensor(const Config& kwargs, const char* key) {
+    if (!kwargs.is_object() || !kwargs.contains(key) || kwargs[key].is_null()) return std::nullopt;
+    const Config& v = kwargs[key];
+    if (v.is_array() && !v.empty() && v[0].is_string()) return from_triple(v);
+    std::vector<Tensor> out;
+    bool is_list = false;
+    collect(v, out, is_list);
+    if (out.size() != 1) throw ValueError(where_ + ": `" + key + "` must be one tensor. Received: " + brief(v));
+    return out[0];
+  }
+
+  // Keras calls the attention layers with keyword arguments keras.cpp keeps elsewhere: the
+  // call options on the layer, and MultiHeadAttention's key and attention_mask as its 3rd and
+  // 4th inputs. The *_mask arguments are ignored: keras.cpp propagates masks itself.
+  bool call_attention(layers::Layer& layer, std::vector<Tensor> inputs, const Config& kwargs) {
+    auto* mha = dynamic_cast<layers::MultiHeadAttention*>(&layer);
+    auto* attention = dynamic_cast<layers::Attention*>(&layer);
+    if (!mha && !attention) return false;
+    const auto flag = [&](const char* key) {
+      return kwargs.is_object() && kwargs.contains(key) && kwargs[key].is_boolean() && kwargs[key].get<bool>();
+    };
+    const layers::AttentionCallOptions options{.return_attention_scores = flag("return_attention_scores"),
+                                               .use_causal_mask = flag("use_causal_mask")};
+    if (attention) {
+      attention->set_call_options(options);
+      layer(inputs);
+      return true;
+    }
+    const char* names[] = {"query", "value", "key"};
+    for (std::size_t i = inputs.size(); i < 3; ++i) {
+      auto t = keyword_tensor(kwargs, names[i]);
+      if (!t) break;
+      inputs.push_back(*t);
+    }
+    if (inputs.size() < 2)
+      throw ValueError(where_ + ": MultiHeadAttention '" + layer.name() + "' is called without a query and a value. "
+                       "Received: " + brief(kwargs));
+    if (auto mask = keyword_tensor(kwargs, "attention_mask")) {
+      if (inputs.size() == 2) inputs.push_back(inputs[1]);  // key defaults to value
+      inputs.push_back(*mask);
+    }
+    mha->set_call_options(options);
+    layer(inputs);
+    return true;
+  }
+
   void call(layers::Layer& layer, const Config& node) {
     std::vector<Tensor> inputs;
     bool is_list = false;
+    if (node.is_object() && node.contains("args") && node["args"].is_array() && node["args"].empty() &&
+        call_attention(layer, {}, node.value("kwargs", Config::object())))
+      return;  // every tensor by keyword
     if (node.is_object()) {  // Keras 3: {"args": [...], "kwargs": {...}}
       const Config args = node.value("args", Config::array());
       if (!args.is_array() || args.empty()) throw ValueError(where_ + ": a node without args. Received: " + brief(node));
@@ -251,6 +351,10 @@ class FunctionalBuilder {
     } else {
       throw ValueError(where_ + ": cannot read the inbound node " + brief(node));
     }
+    Config kwargs = Config::object();
+    if (node.is_object()) kwargs = node.value("kwargs", Config::object());
+    else if (!node.empty() && node[0].is_array() && node[0].size() > 3) kwargs = node[0][3];  // Keras 2
+    if (call_attention(layer, inputs, kwargs)) return;
     if (is_list || dynamic_cast<layers::Merge*>(&layer)) layer(inputs);
     else layer(inputs[0]);
   }
@@ -373,8 +477,15 @@ std::shared_ptr<layers::Layer> deserialize_layer(const Config& entry, const Load
   // build_config: create the weights now, as Keras's build_from_config does.
   if (!layer->built() && entry.contains("build_config") && entry["build_config"].is_object()) {
     const Config& shape = entry["build_config"].value("input_shape", Config());
-    if (shape.is_array() && !shape.empty()) {
-      const std::string what = "Layer '" + layer->name() + "' build_config";
+    const Config& dict = entry["build_config"].value("shapes_dict", Config());
+    const std::string what = "Layer '" + layer->name() + "' build_config";
+    if (dict.is_object() && !dict.empty()) {
+      // build(**shapes_dict): the shapes of the call's tensor arguments, in call order.
+      std::vector<Shape> shapes;
+      for (const auto& [name, s] : dict.items())
+        if (!s.is_null()) shapes.push_back(detail::shape_from_json(s, what + " `" + name + "`"));
+      layer->build_once(shapes);
+    } else if (shape.is_array() && !shape.empty()) {
       if (shape[0].is_array()) {
         std::vector<Shape> shapes;
         for (const auto& s : shape) shapes.push_back(detail::shape_from_json(s, what));
