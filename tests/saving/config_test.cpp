@@ -48,9 +48,16 @@ void expect_predicts(Model& model, const std::string& name) {
     EXPECT_NEAR(got[i], expected[i], 1e-5 * std::max(1.0f, std::fabs(expected[i]))) << name << " element " << i;
 }
 
-// Differences between two configs: keys, list lengths and values, by JSON path. Object ids
-// (shared_object_id) are memory addresses and ignored; a key we write as null where Keras
-// omits it reads the same in Keras (None) and is not counted.
+// The keys of a dict in order, without shared_object_id.
+std::vector<std::string> key_order(const Config& c) {
+  std::vector<std::string> out;
+  for (auto it = c.begin(); it != c.end(); ++it)
+    if (it.key() != "shared_object_id") out.push_back(it.key());
+  return out;
+}
+
+// Differences between two configs: keys (and their order), list lengths and values, by JSON
+// path. Object ids (shared_object_id) are memory addresses and ignored.
 void diff(const Config& ours, const Config& keras, const std::string& path, std::vector<std::string>& out) {
   if (ours.is_object() && keras.is_object()) {
     for (auto it = keras.begin(); it != keras.end(); ++it) {
@@ -59,8 +66,14 @@ void diff(const Config& ours, const Config& keras, const std::string& path, std:
       else diff(ours[it.key()], it.value(), path + "/" + it.key(), out);
     }
     for (auto it = ours.begin(); it != ours.end(); ++it)
-      if (it.key() != "shared_object_id" && !keras.contains(it.key()) && !it.value().is_null())
+      if (it.key() != "shared_object_id" && !keras.contains(it.key()))
         out.push_back(path + "/" + it.key() + ": extra in ours");
+    if (key_order(ours) != key_order(keras)) {
+      std::string o, k;
+      for (const auto& x : key_order(ours)) o += x + " ";
+      for (const auto& x : key_order(keras)) k += x + " ";
+      out.push_back(path + ": key order [" + o + "] vs Keras's [" + k + "]");
+    }
   } else if (ours.is_array() && keras.is_array()) {
     if (ours.size() != keras.size()) {
       out.push_back(path + ": " + std::to_string(ours.size()) + " entries vs Keras's " + std::to_string(keras.size()));
@@ -259,6 +272,46 @@ TEST(Config, BrokenConfigsAreTypedErrors) {
   EXPECT_THROW(model_from_json(R"({"class_name": "Sequential", "config": {"layers": [
     {"class_name": "Dense", "config": {"name": "d", "units": 3, "kernel_regularizer": {"class_name": "L2"}}}]}})"),
                NotImplementedError);
+}
+
+// Every convolution family writes its regularizer and constraint keys once each, in the order
+// of keras/src/layers/convolutional/base_*.py (3.15.1), and the config reads back unchanged.
+TEST(Config, ConvolutionConfigsHaveKerassKeysOnceInOrder) {
+  using namespace keras::layers;
+  const std::vector<std::string> head = {"name", "trainable", "dtype"};
+  auto expect_keys = [&](const Layer& layer, std::vector<std::string> rest) {
+    SCOPED_TRACE(layer.class_name());
+    rest.insert(rest.begin(), head.begin(), head.end());
+    const Config c = layer.get_config();
+    std::vector<std::string> got;
+    for (auto it = c.begin(); it != c.end(); ++it) got.push_back(it.key());
+    EXPECT_EQ(got, rest);
+    const std::string text = c.dump();
+    for (const auto& k : rest) {
+      if (k.find("_regularizer") != std::string::npos || k.find("_constraint") != std::string::npos) {
+        EXPECT_EQ(text.find("\"" + k + "\":"), text.rfind("\"" + k + "\":")) << k << " appears twice in " << text;
+      }
+    }
+    Config entry = saving::serialize_layer(layer);
+    EXPECT_EQ(saving::deserialize_layer(entry)->get_config(), c);
+  };
+  expect_keys(*make<Conv2D>(4, Ints{3, 3}),
+              {"filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups", "activation",
+               "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
+               "activity_regularizer", "kernel_constraint", "bias_constraint"});
+  expect_keys(*make<Conv2DTranspose>(4, Ints{3, 3}),
+              {"filters", "kernel_size", "strides", "padding", "output_padding", "data_format", "dilation_rate",
+               "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
+               "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"});
+  expect_keys(*make<DepthwiseConv2D>(Ints{3, 3}),
+              {"depth_multiplier", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation",
+               "use_bias", "depthwise_initializer", "bias_initializer", "depthwise_regularizer", "bias_regularizer",
+               "activity_regularizer", "depthwise_constraint", "bias_constraint"});
+  expect_keys(*make<SeparableConv2D>(4, Ints{3, 3}),
+              {"depth_multiplier", "filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate",
+               "activation", "use_bias", "depthwise_initializer", "pointwise_initializer", "bias_initializer",
+               "depthwise_regularizer", "pointwise_regularizer", "bias_regularizer", "activity_regularizer",
+               "depthwise_constraint", "pointwise_constraint", "bias_constraint"});
 }
 
 }  // namespace
