@@ -12,6 +12,7 @@ namespace keras::layers {
 
 ReLU::ReLU(std::optional<double> max_value, double negative_slope, double threshold, LayerOptions options)
     : Layer(std::move(options), "ReLU"), max_value_(max_value), negative_slope_(negative_slope), threshold_(threshold) {
+  set_supports_masking(true);
   if (max_value_ && *max_value_ < 0.0)
     throw ValueError("max_value of a ReLU layer (\"" + name() + "\") cannot be a negative value. Received: max_value=" +
                      std::to_string(*max_value_));
@@ -49,6 +50,7 @@ Config ReLU::get_config() const {
 
 LeakyReLU::LeakyReLU(double negative_slope, LayerOptions options)
     : Layer(std::move(options), "LeakyReLU"), negative_slope_(negative_slope) {
+  set_supports_masking(true);
   if (negative_slope_ < 0.0)
     throw ValueError("The negative_slope value of a Leaky ReLU layer (\"" + name() +
                      "\") cannot be negative. Received: negative_slope=" + std::to_string(negative_slope_));
@@ -68,6 +70,7 @@ PReLU::PReLU(initializers::InitializerArg alpha_initializer, std::optional<std::
              LayerOptions options)
     : Layer(std::move(options), "PReLU"), alpha_initializer_(std::move(alpha_initializer)),
       shared_axes_(std::move(shared_axes)) {
+  set_supports_masking(true);
   alpha_initializer_.resolve("zeros");
 }
 
@@ -118,13 +121,14 @@ Config PReLU::get_config() const {
 
 // ---- ELU ----------------------------------------------------------------------------------------
 
-ELU::ELU(double alpha, LayerOptions options) : Layer(std::move(options), "ELU"), alpha_(alpha) {}
+ELU::ELU(double alpha, LayerOptions options) : Layer(std::move(options), "ELU"), alpha_(alpha) { set_supports_masking(true); }
 
 Tensor ELU::call(const Tensor& x) { return ops::elu(x, alpha_); }
 
 // ---- Softmax ------------------------------------------------------------------------------------
 
 Softmax::Softmax(std::vector<int> axis, LayerOptions options) : Layer(std::move(options), "Softmax"), axis_(std::move(axis)) {
+  set_supports_masking(true);
   if (axis_.empty()) throw ValueError("Layer \"" + name() + "\": `axis` must name at least one axis. Received: axis=[]");
 }
 

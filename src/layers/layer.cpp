@@ -9,6 +9,7 @@
 #include <typeinfo>
 #include <unordered_set>
 
+#include "keras/layers/core_extra.h"
 #include "keras/ops/ops.h"
 #include "keras/ops/trace.h"
 #include "keras_tensor.h"
@@ -395,8 +396,50 @@ Outputs Layer::dispatch(const std::vector<Tensor>& inputs, std::optional<bool> t
   build_once(shapes);
   const bool train = training.value_or(call_context.depth > 0 ? call_context.training : false);
   if (record) return record_node(inputs, compute_output_spec(specs));
+  // A new outermost call starts with no losses (Keras clears them on entering a call context).
+  if (call_context.depth == 0) clear_losses();
   CallScope scope(train);
-  return call(inputs, train);
+  Outputs out = call(inputs, train);
+  if (activity_regularizer_)
+    for (const Tensor& t : out)
+      if (t.defined() && is_floating(t.dtype())) add_loss(activity_regularizer_->per_batch(t));
+  if (supports_masking_ && inputs.size() == 1) {
+    const Tensor previous = get_keras_mask(inputs.front());
+    if (previous.defined()) {
+      const Tensor mask = compute_mask(inputs.front(), previous);
+      if (mask.defined())
+        for (const Tensor& t : out)
+          if (t.defined() && !get_keras_mask(t).defined()) set_keras_mask(t, mask);
+    }
+  }
+  return out;
+}
+
+Tensor Layer::compute_mask(const Tensor&, const Tensor& previous_mask) { return previous_mask; }
+
+void Layer::add_loss(const Tensor& loss) {
+  if (!loss.defined()) throw ValueError("Layer \"" + name() + "\": add_loss expects a defined tensor.");
+  losses_.push_back(loss);
+}
+
+void Layer::clear_losses() {
+  losses_.clear();
+  for (const auto& layer : sublayers())
+    if (layer) layer->clear_losses();
+}
+
+void Layer::collect_losses(std::vector<Tensor>& out, std::unordered_set<const Layer*>& seen) const {
+  if (!seen.insert(this).second) return;
+  out.insert(out.end(), losses_.begin(), losses_.end());
+  for (const auto& layer : sublayers())
+    if (layer) layer->collect_losses(out, seen);
+}
+
+std::vector<Tensor> Layer::losses() const {
+  std::vector<Tensor> out;
+  std::unordered_set<const Layer*> seen;
+  collect_losses(out, seen);
+  return out;
 }
 
 std::vector<TensorSpec> Layer::trace_output_specs(const std::vector<TensorSpec>& inputs) {

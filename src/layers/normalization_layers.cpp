@@ -55,6 +55,7 @@ BatchNormalization::BatchNormalization(BatchNormalizationOptions o)
       beta_initializer_(std::move(o.beta_initializer)), gamma_initializer_(std::move(o.gamma_initializer)),
       moving_mean_initializer_(std::move(o.moving_mean_initializer)),
       moving_variance_initializer_(std::move(o.moving_variance_initializer)) {
+  set_supports_masking(true);
   if (!(epsilon_ > 0))
     throw ValueError("Layer \"" + name() + "\": `epsilon` must be positive. Received: epsilon=" +
                      std::to_string(epsilon_));
@@ -134,6 +135,7 @@ LayerNormalization::LayerNormalization(LayerNormalizationOptions o)
       axis_(std::move(o.axis)), axis_is_int_(axis_.size() == 1), epsilon_(o.epsilon), center_(o.center),
       scale_(o.scale), rms_scaling_(o.rms_scaling), beta_initializer_(std::move(o.beta_initializer)),
       gamma_initializer_(std::move(o.gamma_initializer)) {
+  set_supports_masking(true);
   if (axis_.empty())
     throw ValueError("Layer \"" + name() + "\": `axis` must name at least one axis. Received: axis=[]");
   beta_initializer_.resolve("zeros");
@@ -201,6 +203,7 @@ GroupNormalization::GroupNormalization(GroupNormalizationOptions o)
     : Layer(LayerOptions{.name = std::move(o.name), .trainable = o.trainable, .dtype = o.dtype}, "GroupNormalization"),
       groups_(o.groups), axis_(o.axis), epsilon_(o.epsilon), center_(o.center), scale_(o.scale),
       beta_initializer_(std::move(o.beta_initializer)), gamma_initializer_(std::move(o.gamma_initializer)) {
+  set_supports_masking(true);
   if (groups_ <= 0 && groups_ != -1)
     throw ValueError("Layer \"" + name() + "\": received an invalid value for argument `groups`, expected a positive "
                      "integer (or `-1` for instance normalization). Received: groups=" + std::to_string(groups_));
@@ -289,6 +292,7 @@ Config GroupNormalization::get_config() const {
 
 UnitNormalization::UnitNormalization(std::vector<int> axis, LayerOptions options)
     : Layer(std::move(options), "UnitNormalization"), axis_(std::move(axis)) {
+  set_supports_masking(true);
   if (axis_.empty())
     throw ValueError("Layer \"" + name() + "\": `axis` must name at least one axis. Received: axis=[]");
 }

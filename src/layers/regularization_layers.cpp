@@ -34,6 +34,7 @@ BaseSpatialDropout::BaseSpatialDropout(int rank, const std::string& class_name, 
                                        std::optional<std::uint64_t> seed, LayerOptions options, bool has_data_format)
     : Layer(std::move(options), class_name), rank_(rank), rate_(rate), has_data_format_(has_data_format),
       init_seed_(seed), seed_generator_(seed) {
+  set_supports_masking(true);
   check_unit_interval(rate, "rate", name());
   data_format_ = detail::standardize_data_format(data_format, name());
   InputSpec spec;
@@ -83,6 +84,7 @@ SpatialDropout3D::SpatialDropout3D(double rate, std::string data_format, std::op
 
 GaussianNoise::GaussianNoise(double stddev, std::optional<std::uint64_t> seed, LayerOptions options)
     : Layer(std::move(options), "GaussianNoise"), stddev_(stddev), init_seed_(seed), seed_generator_(seed) {
+  set_supports_masking(true);
   check_unit_interval(stddev, "stddev", name());
 }
 
@@ -102,6 +104,7 @@ Config GaussianNoise::get_config() const {
 
 GaussianDropout::GaussianDropout(double rate, std::optional<std::uint64_t> seed, LayerOptions options)
     : Layer(std::move(options), "GaussianDropout"), rate_(rate), init_seed_(seed), seed_generator_(seed) {
+  set_supports_masking(true);
   check_unit_interval(rate, "rate", name());
 }
 
@@ -128,17 +131,16 @@ ActivityRegularization::ActivityRegularization(double l1, double l2, LayerOption
   if (l1 < 0 || l2 < 0)
     throw ValueError("Layer \"" + name() + "\": the regularization factors must be non-negative. Received: l1=" +
                      std::to_string(l1) + ", l2=" + std::to_string(l2));
+  set_activity_regularizer(regularizers::L1L2{l1, l2});
+  set_supports_masking(true);
 }
 
-Tensor ActivityRegularization::call(const Tensor& x) {
-  Tensor loss = Tensor::scalar(0.0, x.dtype());
-  if (l1_ != 0.0) loss = ops::add(loss, ops::multiply(ops::sum(ops::abs(x)), Tensor::scalar(l1_, x.dtype())));
-  if (l2_ != 0.0) loss = ops::add(loss, ops::multiply(ops::sum(ops::square(x)), Tensor::scalar(l2_, x.dtype())));
-  // Keras divides the penalty by the batch size, so its strength does not depend on it.
-  if (x.rank() > 0 && x.shape().dims()[0] > 0)
-    loss = ops::divide(loss, Tensor::scalar(static_cast<double>(x.shape().dims()[0]), x.dtype()));
-  activity_loss_ = loss;
-  return x;
+// The penalty itself is the base Layer's activity regularizer, as in Keras.
+Tensor ActivityRegularization::call(const Tensor& x) { return x; }
+
+Tensor ActivityRegularization::activity_loss() const {
+  const auto all = losses();
+  return all.empty() ? Tensor() : all.back();
 }
 
 Config ActivityRegularization::get_config() const {

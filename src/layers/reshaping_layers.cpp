@@ -1,5 +1,6 @@
 // Permute, RepeatVector, Cropping1D/2D, ZeroPadding1D/2D, UpSampling1D/2D.
 #include <algorithm>
+#include <cmath>
 
 #include "keras/layers/reshaping.h"
 #include "keras/ops/ops.h"
@@ -57,6 +58,31 @@ Tensor crop(const Tensor& x, const std::vector<int>& axes, const std::vector<Int
     sizes[a] = d - crops[i][0] - crops[i][1];
   }
   return ops::slice(x, start, sizes);
+}
+
+// Bilinear upsampling by `factor` along `axis` (input length n), as ops.image.resize without
+// antialias: output i samples the input at (i + 0.5) / factor - 0.5 (half-pixel centers),
+// clamped to [0, n - 1] so that the edges repeat the border value. The sampling pattern is
+// constant, so it is two gathers and a blend with constant weights (differentiable in x).
+Tensor bilinear_upsample_axis(const Tensor& x, int axis, std::int64_t n, std::int64_t factor) {
+  if (factor == 1) return x;
+  const std::int64_t m = n * factor;
+  std::vector<std::int64_t> lo(static_cast<std::size_t>(m)), hi(static_cast<std::size_t>(m));
+  std::vector<double> frac(static_cast<std::size_t>(m));
+  for (std::int64_t i = 0; i < m; ++i) {
+    double pos = (static_cast<double>(i) + 0.5) / static_cast<double>(factor) - 0.5;
+    pos = std::clamp(pos, 0.0, static_cast<double>(n - 1));
+    const auto l = static_cast<std::int64_t>(std::floor(pos));
+    lo[static_cast<std::size_t>(i)] = l;
+    hi[static_cast<std::size_t>(i)] = std::min(l + 1, n - 1);
+    frac[static_cast<std::size_t>(i)] = pos - static_cast<double>(l);
+  }
+  std::vector<std::int64_t> wshape(static_cast<std::size_t>(x.rank()), 1);
+  wshape[static_cast<std::size_t>(axis)] = m;
+  const Tensor w = ops::cast(Tensor::from_vector(frac, Shape(wshape)), x.dtype());
+  const Tensor a = ops::take(x, Tensor::from_vector(lo, Shape{m}), axis);
+  const Tensor b = ops::take(x, Tensor::from_vector(hi, Shape{m}), axis);
+  return ops::add(a, ops::multiply(ops::subtract(b, a), w));
 }
 
 }  // namespace
@@ -288,9 +314,9 @@ UpSampling2D::UpSampling2D(const Ints& size, std::string data_format, std::strin
   size_ = detail::standardize_tuple(size, 2, "size", name());
   for (char& ch : interpolation) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   interpolation_ = interpolation;
-  if (interpolation_ != "nearest")
-    throw NotImplementedError("Layer \"" + name() + "\" (UpSampling2D) supports interpolation=\"nearest\" only. "
-                              "Received: interpolation=" + interpolation_);
+  if (interpolation_ != "nearest" && interpolation_ != "bilinear")
+    throw NotImplementedError("Layer \"" + name() + "\" (UpSampling2D) supports interpolation \"nearest\" and "
+                              "\"bilinear\". Received: interpolation=" + interpolation_);
   set_input_spec({rank_spec(4)});
 }
 
@@ -307,7 +333,17 @@ Shape UpSampling2D::compute_output_shape(const Shape& input_shape) {
 
 Tensor UpSampling2D::call(const Tensor& x) {
   const int first = data_format_ == "channels_first" ? 2 : 1;
-  return repeat_elements(repeat_elements(x, first, size_[0]), first + 1, size_[1]);
+  if (interpolation_ == "nearest")
+    return repeat_elements(repeat_elements(x, first, size_[0]), first + 1, size_[1]);
+  Tensor y = x;
+  for (int i = 0; i < 2; ++i) {
+    const std::int64_t n = x.shape().dims()[static_cast<std::size_t>(first + i)];
+    if (n < 0)
+      throw ValueError("Layer \"" + name() + "\" (UpSampling2D) with interpolation=\"bilinear\" needs known spatial "
+                       "dimensions. Received: input shape " + x.shape().to_string());
+    y = bilinear_upsample_axis(y, first + i, n, size_[static_cast<std::size_t>(i)]);
+  }
+  return y;
 }
 
 Config UpSampling2D::get_config() const {

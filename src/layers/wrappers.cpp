@@ -57,6 +57,14 @@ Bidirectional::Bidirectional(const std::shared_ptr<RNN>& layer, std::string merg
 }
 
 void Bidirectional::build(const std::vector<Shape>& input_shapes) {
+  // Keras's Bidirectional takes the wrapped RNN's input_spec (ndim=3): the error names the
+  // wrapper, not its inner forward layer.
+  const Shape& seq = input_shapes.front();
+  const bool generic = forward_->class_name() == "RNN";  // a generic RNN takes min_ndim=3
+  if (generic ? seq.rank() < 3 : seq.rank() != 3)
+    throw ValueError("Input 0 of layer \"" + name() + "\" is incompatible with the layer: expected " +
+                     (generic ? "min_ndim" : "ndim") + std::string("=3, found ndim=") + std::to_string(seq.rank()) +
+                     ". Full shape received: " + seq.to_string());
   forward_->build_once({input_shapes.front()});
   backward_->build_once({input_shapes.front()});
 }
@@ -118,6 +126,7 @@ Config Bidirectional::get_config() const {
 
 TimeDistributed::TimeDistributed(std::shared_ptr<Layer> layer, LayerOptions options)
     : Layer(std::move(options), "TimeDistributed"), layer_(std::move(layer)) {
+  set_supports_masking(true);
   if (!layer_)
     throw ValueError("Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. Received: nullptr");
   track(layer_);

@@ -322,6 +322,13 @@ Tensor Trainer::Impl::compute_loss(const std::vector<Tensor>& ys, const Outputs&
     if (out.loss_weight) value = ops::multiply(value, Tensor::scalar(*out.loss_weight, DType::float32));
     total = total.defined() ? ops::add(total, value) : value;
   }
+  // Keras adds the sum of each of model.losses (add_loss, activity regularizers) of the call
+  // that produced `preds`.
+  for (const Tensor& extra : model.losses()) {
+    Tensor value = ops::sum(extra);
+    if (value.dtype() != DType::float32) value = ops::cast(value, DType::float32);
+    total = total.defined() ? ops::add(total, value) : value;
+  }
   return total.defined() ? total : Tensor::scalar(0.0, DType::float32);
 }
 

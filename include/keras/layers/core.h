@@ -139,7 +139,7 @@ class Lambda : public Layer {
 /// Returns its input(s) unchanged.
 class Identity : public Layer {
  public:
-  explicit Identity(LayerOptions options = {}) : Layer(std::move(options), "Identity") {}
+  explicit Identity(LayerOptions options = {}) : Layer(std::move(options), "Identity") { set_supports_masking(true); }
   Outputs call(const std::vector<Tensor>& inputs, bool /*training*/) override { return Outputs(inputs); }
 };
 

@@ -35,12 +35,14 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <unordered_set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "keras/core/tensor.h"
 #include "keras/initializers.h"
+#include "keras/layers/regularizers.h"
 #include "keras/ops/op_def.h"
 
 namespace keras {
@@ -177,6 +179,30 @@ class Layer : public std::enable_shared_from_this<Layer> {
   /// Builds the layer now (Keras's `layer.build(shape)` followed by marking it built).
   void build_once(const std::vector<Shape>& input_shapes);
 
+  // ---- losses (Keras's layer.losses) ----
+  /// The losses added during the last outermost call (by `add_loss` and the activity
+  /// regularizer), own first, then the sublayers'. An outermost call (one not made from
+  /// inside another layer's call) clears them first, as Keras does; a compiled training
+  /// step adds their sum to the loss.
+  std::vector<Tensor> losses() const;
+  /// Adds a scalar loss (a penalty computed in `call`).
+  void add_loss(const Tensor& loss);
+  /// Keras's `layer.activity_regularizer`: after each call, penalty(output) / batch_size is
+  /// added to the layer's losses. nullopt removes it.
+  void set_activity_regularizer(std::optional<regularizers::L1L2> regularizer) {
+    activity_regularizer_ = regularizer;
+  }
+  const std::optional<regularizers::L1L2>& activity_regularizer() const { return activity_regularizer_; }
+
+  // ---- masks ----
+  /// Keras's `supports_masking`: after a call on one input that carries a Keras mask
+  /// (keras/layers/core_extra.h), outputs that have none receive compute_mask(input, mask).
+  /// A layer that does not support masking drops the mask, as in Keras.
+  bool supports_masking() const { return supports_masking_; }
+  void set_supports_masking(bool value) { supports_masking_ = value; }
+  /// The output mask for an input carrying `previous_mask`; by default that same mask.
+  virtual Tensor compute_mask(const Tensor& input, const Tensor& previous_mask);
+
  protected:
   /// Built-in layers pass their Keras class name so that their auto-name is taken at
   /// construction, in creation order, exactly as Keras does.
@@ -234,6 +260,12 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // call can use dtypes and every output; an override leaves it empty.
   std::optional<std::vector<TensorSpec>> traced_specs_;
   std::vector<DType> pending_dtypes_;
+  std::vector<Tensor> losses_;
+  std::optional<regularizers::L1L2> activity_regularizer_;
+  bool supports_masking_ = false;
+
+  void clear_losses();
+  void collect_losses(std::vector<Tensor>& out, std::unordered_set<const Layer*>& seen) const;
 };
 
 /// Creates a layer owned by a shared_ptr and fixes its auto-name now, in creation order.

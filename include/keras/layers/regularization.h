@@ -82,9 +82,8 @@ class GaussianDropout : public Layer {
 };
 
 /// The identity, with the activity penalty (l1 * sum(|x|) + l2 * sum(x²)) / batch_size of its
-/// input.
-/// keras.cpp's Layer has no `losses` collection yet: the penalty of the last call is kept
-/// here (`activity_loss()`) for a training loop to add.
+/// input added to the layer's `losses()` on each call (its activity regularizer is
+/// L1L2{l1, l2}); fit() adds it to the training loss.
 class ActivityRegularization : public Layer {
  public:
   explicit ActivityRegularization(double l1 = 0.0, double l2 = 0.0, LayerOptions options = {});
@@ -92,11 +91,10 @@ class ActivityRegularization : public Layer {
   Shape compute_output_shape(const Shape& input_shape) override { return input_shape; }
   Config get_config() const override;
   /// The penalty of the last call's input (undefined before the first call).
-  const Tensor& activity_loss() const { return activity_loss_; }
+  Tensor activity_loss() const;
 
  private:
   double l1_, l2_;
-  Tensor activity_loss_;
 };
 
 }  // namespace keras::layers

@@ -107,7 +107,9 @@ class UpSampling1D : public Layer {
   std::int64_t size_;
 };
 
-/// Repeats rows and columns (interpolation "nearest"; "bilinear" is not supported yet).
+/// Upsamples rows and columns by integer factors: "nearest" repeats them; "bilinear" blends
+/// the two nearest input pixels with half-pixel centers, as keras.ops.image.resize (edges
+/// repeat the border value). Other Keras interpolations raise NotImplementedError.
 class UpSampling2D : public Layer {
  public:
   explicit UpSampling2D(const Ints& size = {2, 2}, std::string data_format = "channels_last",
