@@ -164,11 +164,11 @@ MultiHeadAttention::MultiHeadAttention(std::int64_t num_heads, std::int64_t key_
       num_heads_(num_heads), key_dim_(key_dim), value_dim_(o.value_dim.value_or(key_dim)), options_(std::move(o)),
       seed_generator_(options_.seed) {
   if (num_heads <= 0)
-    throw ValueError("Received an invalid value for argument `num_heads`, expected a positive integer. Received: "
-                     "num_heads=" + std::to_string(num_heads));
+    throw ValueError("Layer \"" + name() + "\" (MultiHeadAttention): received an invalid value for argument "
+                     "`num_heads`, expected a positive integer. Received: num_heads=" + std::to_string(num_heads));
   if (key_dim <= 0)
-    throw ValueError("Received an invalid value for argument `key_dim`, expected a positive integer. Received: "
-                     "key_dim=" + std::to_string(key_dim));
+    throw ValueError("Layer \"" + name() + "\" (MultiHeadAttention): received an invalid value for argument "
+                     "`key_dim`, expected a positive integer. Received: key_dim=" + std::to_string(key_dim));
   if (options_.value_dim && *options_.value_dim <= 0)
     throw ValueError("Received an invalid value for argument `value_dim`, expected a positive integer or `None`. "
                      "Received: value_dim=" + std::to_string(*options_.value_dim));

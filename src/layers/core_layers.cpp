@@ -232,7 +232,7 @@ Reshape::Reshape(Shape target_shape, LayerOptions options)
   for (auto d : target_shape_.dims()) {
     if (d == -1) ++unknown;
     else if (d <= 0)
-      throw ValueError("Reshape target_shape entries must be positive integers or -1. Received: target_shape=" +
+      throw ValueError("Layer \"" + name() + "\" (Reshape): target_shape entries must be positive integers or -1. Received: target_shape=" +
                        target_shape_.to_string());
   }
   if (unknown > 1)
@@ -277,7 +277,10 @@ Tensor Reshape::call(const Tensor& x) { return ops::reshape(x, compute_output_sh
 
 Config Reshape::get_config() const {
   Config c = base_config();
-  c["target_shape"] = shape_to_json(target_shape_);
+  // Keras keeps the tuple as given: -1 stays -1 (not null, which its from_config rejects).
+  Config dims = Config::array();
+  for (auto d : target_shape_.dims()) dims.push_back(d);
+  c["target_shape"] = dims;
   return c;
 }
 

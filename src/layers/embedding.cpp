@@ -11,9 +11,11 @@ Embedding::Embedding(std::int64_t input_dim, std::int64_t output_dim, EmbeddingO
       input_dim_(input_dim), output_dim_(output_dim), embeddings_initializer_(std::move(o.embeddings_initializer)),
       mask_zero_(o.mask_zero) {
   if (input_dim <= 0)
-    throw ValueError("`input_dim` must be a positive integer. Received: input_dim=" + std::to_string(input_dim));
+    throw ValueError("Layer \"" + name() + "\" (Embedding): `input_dim` must be a positive integer. Received: input_dim=" +
+                     std::to_string(input_dim));
   if (output_dim <= 0)
-    throw ValueError("`output_dim` must be a positive integer. Received: output_dim=" + std::to_string(output_dim));
+    throw ValueError("Layer \"" + name() + "\" (Embedding): `output_dim` must be a positive integer. Received: output_dim=" +
+                     std::to_string(output_dim));
   embeddings_initializer_.resolve("uniform");  // an unknown name fails now, as in Keras
 }
 

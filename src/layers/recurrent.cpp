@@ -246,6 +246,15 @@ std::shared_ptr<RNN> RNN::clone(const std::string& name, bool go_backwards, bool
 
 namespace {
 
+// The layer's own check, so that the error names the layer rather than its cell.
+std::int64_t checked_units(std::int64_t units, const RecurrentOptions& o, const std::string& cls) {
+  if (units <= 0)
+    throw ValueError("Layer \"" + (o.name.empty() ? to_snake_case(cls) : o.name) + "\" (" + cls +
+                     "): received an invalid value for argument `units`, expected a positive integer. Received: units=" +
+                     std::to_string(units));
+  return units;
+}
+
 RecurrentOptions cell_options(RecurrentOptions o, const std::string& cell_name) {
   o.name = cell_name;
   return o;
@@ -262,7 +271,7 @@ RecurrentOptions with_overrides(RecurrentOptions o, const std::string& name, boo
 }  // namespace
 
 SimpleRNN::SimpleRNN(std::int64_t units, RecurrentOptions options)
-    : RNN(std::make_shared<SimpleRNNCell>(units, cell_options(options, "simple_rnn_cell")), options, "SimpleRNN") {}
+    : RNN(std::make_shared<SimpleRNNCell>(checked_units(units, options, "SimpleRNN"), cell_options(options, "simple_rnn_cell")), options, "SimpleRNN") {}
 
 std::int64_t SimpleRNN::units() const { return static_cast<const BuiltinCell&>(*cell()).units(); }
 
@@ -281,7 +290,7 @@ std::shared_ptr<RNN> SimpleRNN::clone(const std::string& name, bool go_backwards
 }
 
 LSTM::LSTM(std::int64_t units, RecurrentOptions options)
-    : RNN(std::make_shared<LSTMCell>(units, cell_options(options, "lstm_cell")), options, "LSTM") {}
+    : RNN(std::make_shared<LSTMCell>(checked_units(units, options, "LSTM"), cell_options(options, "lstm_cell")), options, "LSTM") {}
 
 std::int64_t LSTM::units() const { return static_cast<const BuiltinCell&>(*cell()).units(); }
 
@@ -308,7 +317,7 @@ std::shared_ptr<RNN> LSTM::clone(const std::string& name, bool go_backwards, boo
 }
 
 GRU::GRU(std::int64_t units, RecurrentOptions options)
-    : RNN(std::make_shared<GRUCell>(units, cell_options(options, "gru_cell")), options, "GRU") {}
+    : RNN(std::make_shared<GRUCell>(checked_units(units, options, "GRU"), cell_options(options, "gru_cell")), options, "GRU") {}
 
 std::int64_t GRU::units() const { return static_cast<const BuiltinCell&>(*cell()).units(); }
 

@@ -100,8 +100,8 @@ BuiltinCell::BuiltinCell(std::int64_t units, RecurrentOptions options, const std
     : RNNCell(LayerOptions{.name = options.name, .trainable = options.trainable, .dtype = options.dtype}, class_name),
       units_(units), options_(std::move(options)), seed_generator_(options_.seed) {
   if (units <= 0)
-    throw ValueError("Received an invalid value for argument `units`, expected a positive integer, got " +
-                     std::to_string(units) + ".");
+    throw ValueError("Layer \"" + name() + "\" (" + class_name + "): received an invalid value for argument `units`, "
+                     "expected a positive integer. Received: units=" + std::to_string(units));
   for (auto [name, value] : {std::pair{"dropout", options_.dropout}, {"recurrent_dropout", options_.recurrent_dropout}})
     if (!(value >= 0.0 && value <= 1.0))
       throw ValueError(std::string("Invalid value received for argument `") + name +

@@ -3,14 +3,13 @@
 // training vs inference behaviour, and errors naming the layer and the shapes.
 #include <cmath>
 
-#include "conv_layer_harness.h"
+#include "layer_harness.h"
 
 namespace {
 
 using namespace keras::layers;
 using keras::Shape;
 using keras::Tensor;
-using layer_harness::check_layer;
 using layer_harness::expect_value_error;
 using layer_harness::LayerCase;
 constexpr keras::DType f64 = keras::DType::float64;
@@ -20,67 +19,68 @@ std::function<std::shared_ptr<Layer>()> factory(Args... args) {
   return [=]() -> std::shared_ptr<Layer> { return make<L>(args...); };
 }
 
-TEST(ConvLayers, Harness) {
-  keras::clear_session();
-  check_layer({"Conv1D causal dilated", factory<Conv1D>(3, Ints{2}, ConvOptions{.padding = "causal", .dilation_rate = {2}, .dtype = f64}),
-               {2, 7, 2}, {2, 7, 3}});
-  check_layer({"Conv2D same strides", factory<Conv2D>(4, Ints{3, 3}, ConvOptions{.strides = {2}, .padding = "same", .dtype = f64}),
-               {2, 5, 6, 3}, {2, 3, 3, 4}});
-  check_layer({"Conv2D groups, tanh", factory<Conv2D>(4, Ints{2, 2}, ConvOptions{.groups = 2, .activation = "tanh", .dtype = f64}),
-               {1, 4, 4, 6}, {1, 3, 3, 4}});
-  check_layer({"Conv2D channels_first, no bias", factory<Conv2D>(2, Ints{3}, ConvOptions{.data_format = "channels_first", .use_bias = false, .dtype = f64}),
-               {2, 3, 5, 4}, {2, 2, 3, 2}});
-  check_layer({"Conv3D", factory<Conv3D>(2, Ints{2, 2, 2}, ConvOptions{.dtype = f64}), {1, 3, 4, 3, 2}, {1, 2, 3, 2, 2}});
-  check_layer({"Conv1DTranspose", factory<Conv1DTranspose>(2, Ints{3}, ConvTransposeOptions{.strides = {2}, .dtype = f64}),
-               {2, 4, 3}, {2, 9, 2}});
-  check_layer({"Conv2DTranspose same, output_padding", factory<Conv2DTranspose>(3, Ints{3, 3},
+// Harness cases (ConvLayers).
+KERAS_LAYER_CASES({
+    {"Conv1D causal dilated", factory<Conv1D>(3, Ints{2}, ConvOptions{.padding = "causal", .dilation_rate = {2}, .dtype = f64}),
+               {2, 7, 2}, {2, 7, 3}},
+    {"Conv2D same strides", factory<Conv2D>(4, Ints{3, 3}, ConvOptions{.strides = {2}, .padding = "same", .dtype = f64}),
+               {2, 5, 6, 3}, {2, 3, 3, 4}},
+    {"Conv2D groups, tanh", factory<Conv2D>(4, Ints{2, 2}, ConvOptions{.groups = 2, .activation = "tanh", .dtype = f64}),
+               {1, 4, 4, 6}, {1, 3, 3, 4}},
+    {"Conv2D channels_first, no bias", factory<Conv2D>(2, Ints{3}, ConvOptions{.data_format = "channels_first", .use_bias = false, .dtype = f64}),
+               {2, 3, 5, 4}, {2, 2, 3, 2}},
+    {"Conv3D", factory<Conv3D>(2, Ints{2, 2, 2}, ConvOptions{.dtype = f64}), {1, 3, 4, 3, 2}, {1, 2, 3, 2, 2}},
+    {"Conv1DTranspose", factory<Conv1DTranspose>(2, Ints{3}, ConvTransposeOptions{.strides = {2}, .dtype = f64}),
+               {2, 4, 3}, {2, 9, 2}},
+    {"Conv2DTranspose same, output_padding", factory<Conv2DTranspose>(3, Ints{3, 3},
                ConvTransposeOptions{.strides = {2}, .padding = "same", .output_padding = Ints{1}, .dtype = f64}),
-               {1, 3, 3, 2}, {1, 6, 6, 3}});
-  check_layer({"Conv3DTranspose", factory<Conv3DTranspose>(2, Ints{2}, ConvTransposeOptions{.dtype = f64}), {1, 2, 2, 2, 1},
-               {1, 3, 3, 3, 2}});
-  check_layer({"DepthwiseConv2D multiplier 2", factory<DepthwiseConv2D>(Ints{3, 3},
+               {1, 3, 3, 2}, {1, 6, 6, 3}},
+    {"Conv3DTranspose", factory<Conv3DTranspose>(2, Ints{2}, ConvTransposeOptions{.dtype = f64}), {1, 2, 2, 2, 1},
+               {1, 3, 3, 3, 2}},
+    {"DepthwiseConv2D multiplier 2", factory<DepthwiseConv2D>(Ints{3, 3},
                DepthwiseConvOptions{.padding = "same", .depth_multiplier = 2, .dtype = f64}),
-               {2, 4, 5, 3}, {2, 4, 5, 6}});
-  check_layer({"DepthwiseConv1D", factory<DepthwiseConv1D>(Ints{2}, DepthwiseConvOptions{.dtype = f64}), {2, 5, 3}, {2, 4, 3}});
-  check_layer({"SeparableConv2D", factory<SeparableConv2D>(4, Ints{3, 3}, SeparableConvOptions{.depth_multiplier = 2, .dtype = f64}),
-               {1, 5, 5, 2}, {1, 3, 3, 4}});
-  check_layer({"SeparableConv1D", factory<SeparableConv1D>(3, Ints{2}, SeparableConvOptions{.strides = {2}, .padding = "same", .dtype = f64}),
-               {2, 5, 2}, {2, 3, 3}});
-}
+               {2, 4, 5, 3}, {2, 4, 5, 6}},
+    {"DepthwiseConv1D", factory<DepthwiseConv1D>(Ints{2}, DepthwiseConvOptions{.dtype = f64}), {2, 5, 3}, {2, 4, 3}},
+    {"SeparableConv2D", factory<SeparableConv2D>(4, Ints{3, 3}, SeparableConvOptions{.depth_multiplier = 2, .dtype = f64}),
+               {1, 5, 5, 2}, {1, 3, 3, 4}},
+    {"SeparableConv1D", factory<SeparableConv1D>(3, Ints{2}, SeparableConvOptions{.strides = {2}, .padding = "same", .dtype = f64}),
+               {2, 5, 2}, {2, 3, 3}},
+});
 
-TEST(PoolingLayers, Harness) {
-  keras::clear_session();
-  check_layer({"MaxPooling1D", factory<MaxPooling1D>(Ints{2}, PoolingOptions{.dtype = f64}), {2, 7, 3}, {2, 3, 3}});
-  check_layer({"MaxPooling2D same", factory<MaxPooling2D>(Ints{3, 3}, PoolingOptions{.strides = {2}, .padding = "same", .dtype = f64}),
-               {2, 5, 4, 2}, {2, 3, 2, 2}});
-  check_layer({"MaxPooling3D", factory<MaxPooling3D>(Ints{2, 2, 2}, PoolingOptions{.dtype = f64}), {1, 4, 4, 4, 2}, {1, 2, 2, 2, 2}});
-  check_layer({"AveragePooling1D channels_first", factory<AveragePooling1D>(Ints{2}, PoolingOptions{.data_format = "channels_first", .dtype = f64}),
-               {2, 3, 6}, {2, 3, 3}});
-  check_layer({"AveragePooling2D same", factory<AveragePooling2D>(Ints{2, 2}, PoolingOptions{.strides = {1}, .padding = "same", .dtype = f64}),
-               {1, 3, 3, 2}, {1, 3, 3, 2}});
-  check_layer({"AveragePooling3D", factory<AveragePooling3D>(Ints{2}, PoolingOptions{.dtype = f64}), {1, 4, 2, 2, 1}, {1, 2, 1, 1, 1}});
-  check_layer({"GlobalMaxPooling1D", factory<GlobalMaxPooling1D>(GlobalPoolingOptions{.dtype = f64}), {2, 5, 3}, {2, 3}});
-  check_layer({"GlobalMaxPooling2D keepdims", factory<GlobalMaxPooling2D>(GlobalPoolingOptions{.keepdims = true, .dtype = f64}),
-               {2, 3, 4, 3}, {2, 1, 1, 3}});
-  check_layer({"GlobalMaxPooling3D", factory<GlobalMaxPooling3D>(GlobalPoolingOptions{.dtype = f64}), {1, 2, 2, 2, 3}, {1, 3}});
-  check_layer({"GlobalAveragePooling1D", factory<GlobalAveragePooling1D>(GlobalPoolingOptions{.dtype = f64}), {2, 5, 3}, {2, 3}});
-  check_layer({"GlobalAveragePooling2D channels_first", factory<GlobalAveragePooling2D>(GlobalPoolingOptions{.data_format = "channels_first", .dtype = f64}),
-               {2, 3, 4, 5}, {2, 3}});
-  check_layer({"GlobalAveragePooling3D", factory<GlobalAveragePooling3D>(GlobalPoolingOptions{.dtype = f64}), {1, 2, 2, 2, 3}, {1, 3}});
-}
+// Harness cases (PoolingLayers).
+KERAS_LAYER_CASES({
+    {"MaxPooling1D", factory<MaxPooling1D>(Ints{2}, PoolingOptions{.dtype = f64}), {2, 7, 3}, {2, 3, 3}},
+    {"MaxPooling2D same", factory<MaxPooling2D>(Ints{3, 3}, PoolingOptions{.strides = {2}, .padding = "same", .dtype = f64}),
+               {2, 5, 4, 2}, {2, 3, 2, 2}},
+    {"MaxPooling3D", factory<MaxPooling3D>(Ints{2, 2, 2}, PoolingOptions{.dtype = f64}), {1, 4, 4, 4, 2}, {1, 2, 2, 2, 2}},
+    {"AveragePooling1D channels_first", factory<AveragePooling1D>(Ints{2}, PoolingOptions{.data_format = "channels_first", .dtype = f64}),
+               {2, 3, 6}, {2, 3, 3}},
+    {"AveragePooling2D same", factory<AveragePooling2D>(Ints{2, 2}, PoolingOptions{.strides = {1}, .padding = "same", .dtype = f64}),
+               {1, 3, 3, 2}, {1, 3, 3, 2}},
+    {"AveragePooling3D", factory<AveragePooling3D>(Ints{2}, PoolingOptions{.dtype = f64}), {1, 4, 2, 2, 1}, {1, 2, 1, 1, 1}},
+    {"GlobalMaxPooling1D", factory<GlobalMaxPooling1D>(GlobalPoolingOptions{.dtype = f64}), {2, 5, 3}, {2, 3}},
+    {"GlobalMaxPooling2D keepdims", factory<GlobalMaxPooling2D>(GlobalPoolingOptions{.keepdims = true, .dtype = f64}),
+               {2, 3, 4, 3}, {2, 1, 1, 3}},
+    {"GlobalMaxPooling3D", factory<GlobalMaxPooling3D>(GlobalPoolingOptions{.dtype = f64}), {1, 2, 2, 2, 3}, {1, 3}},
+    {"GlobalAveragePooling1D", factory<GlobalAveragePooling1D>(GlobalPoolingOptions{.dtype = f64}), {2, 5, 3}, {2, 3}},
+    {"GlobalAveragePooling2D channels_first", factory<GlobalAveragePooling2D>(GlobalPoolingOptions{.data_format = "channels_first", .dtype = f64}),
+               {2, 3, 4, 5}, {2, 3}},
+    {"GlobalAveragePooling3D", factory<GlobalAveragePooling3D>(GlobalPoolingOptions{.dtype = f64}), {1, 2, 2, 2, 3}, {1, 3}},
+});
 
-TEST(NormalizationLayers, Harness) {
-  keras::clear_session();
-  check_layer({"BatchNormalization", factory<BatchNormalization>(BatchNormalizationOptions{.dtype = f64}), {4, 3}, {4, 3}});
-  check_layer({"BatchNormalization axis 1", factory<BatchNormalization>(BatchNormalizationOptions{.axis = 1, .dtype = f64}),
-               {2, 3, 4}, {2, 3, 4}});
-  check_layer({"LayerNormalization", factory<LayerNormalization>(LayerNormalizationOptions{.dtype = f64}), {3, 5}, {3, 5}});
-  check_layer({"LayerNormalization two axes", factory<LayerNormalization>(LayerNormalizationOptions{.axis = {1, 2}, .dtype = f64}),
-               {2, 3, 4}, {2, 3, 4}});
-  check_layer({"GroupNormalization", factory<GroupNormalization>(GroupNormalizationOptions{.groups = 2, .dtype = f64}),
-               {2, 3, 4}, {2, 3, 4}});
-  check_layer({"UnitNormalization", factory<UnitNormalization>(std::vector<int>{-1}, LayerOptions{.dtype = f64}), {3, 4}, {3, 4}});
-}
+// Harness cases (NormalizationLayers).
+KERAS_LAYER_CASES({
+    {.what = "BatchNormalization", .make = factory<BatchNormalization>(BatchNormalizationOptions{.dtype = f64}),
+     .input_shape = {4, 3}, .expected_shape = {4, 3}, .training = layer_harness::Training::batch_statistics},
+    {.what = "BatchNormalization axis 1", .make = factory<BatchNormalization>(BatchNormalizationOptions{.axis = 1, .dtype = f64}),
+     .input_shape = {2, 3, 4}, .expected_shape = {2, 3, 4}, .training = layer_harness::Training::batch_statistics},
+    {"LayerNormalization", factory<LayerNormalization>(LayerNormalizationOptions{.dtype = f64}), {3, 5}, {3, 5}},
+    {"LayerNormalization two axes", factory<LayerNormalization>(LayerNormalizationOptions{.axis = {1, 2}, .dtype = f64}),
+               {2, 3, 4}, {2, 3, 4}},
+    {"GroupNormalization", factory<GroupNormalization>(GroupNormalizationOptions{.groups = 2, .dtype = f64}),
+               {2, 3, 4}, {2, 3, 4}},
+    {"UnitNormalization", factory<UnitNormalization>(std::vector<int>{-1}, LayerOptions{.dtype = f64}), {3, 4}, {3, 4}},
+});
 
 TEST(ConvLayers, WeightsAndKerasConfig) {
   keras::clear_session();

@@ -1,7 +1,6 @@
-// The shared layer harness (conv_layer_harness.h: shapes eager/symbolic/compute_output_shape,
-// compiled predict = eager, config, finite-difference gradients in the input and every
-// trainable weight) over the recurrent, embedding, masking and preprocessing layers.
-#include "conv_layer_harness.h"
+// Harness cases (layer_harness.h) for the recurrent, embedding, masking and preprocessing
+// layers.
+#include "layer_harness.h"
 #include "keras/layers/core_extra.h"
 #include "keras/layers/embedding.h"
 #include "keras/layers/preprocessing.h"
@@ -11,7 +10,6 @@ namespace {
 
 using keras::DType;
 using keras::Shape;
-using layer_harness::check_layer;
 using layer_harness::LayerCase;
 using namespace keras::layers;
 
@@ -22,8 +20,7 @@ RecurrentOptions opts(RecurrentOptions o) {
   return o;
 }
 
-TEST(RecurrentHarness, RecurrentLayers) {
-  const std::vector<LayerCase> cases = {
+KERAS_LAYER_CASES({
       {"SimpleRNN", [] { return make<SimpleRNN>(3, opts({})); }, Shape{2, 4, 3}, Shape{2, 3}},
       {"SimpleRNN relu, sequences", [] { return make<SimpleRNN>(3, opts({.activation = "relu", .return_sequences = true})); },
        Shape{2, 4, 3}, Shape{2, 4, 3}},
@@ -46,12 +43,9 @@ TEST(RecurrentHarness, RecurrentLayers) {
       {"TimeDistributed(Dense)",
        [] { return make<TimeDistributed>(make<Dense>(3, "tanh", LayerOptions{.dtype = f64}), LayerOptions{.dtype = f64}); },
        Shape{2, 4, 5}, Shape{2, 4, 3}},
-  };
-  for (const auto& c : cases) check_layer(c);
-}
+});
 
-TEST(RecurrentHarness, EmbeddingMaskingPreprocessing) {
-  const std::vector<LayerCase> cases = {
+KERAS_LAYER_CASES({
       // Indices in [0, 5): the input's own gradient is zero (a cast to int32), the table's is checked.
       {"Embedding", [] { return make<Embedding>(5, 3, EmbeddingOptions{.dtype = f64}); }, Shape{2, 4}, Shape{2, 4, 3},
        true, 0.01, 4.99},
@@ -71,8 +65,6 @@ TEST(RecurrentHarness, EmbeddingMaskingPreprocessing) {
          return n;
        },
        Shape{2, 4, 2}, Shape{2, 4, 2}},
-  };
-  for (const auto& c : cases) check_layer(c);
-}
+});
 
 }  // namespace

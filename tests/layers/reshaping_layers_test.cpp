@@ -2,15 +2,15 @@
 // inputs, Keras's configs, training vs inference, and errors.
 #include <cmath>
 
-#include "conv_layer_harness.h"
+#include "layer_harness.h"
 
 namespace {
 
 using namespace keras::layers;
 using keras::Shape;
 using keras::Tensor;
-using layer_harness::check_layer;
 using layer_harness::expect_value_error;
+using layer_harness::Training;
 constexpr keras::DType f64 = keras::DType::float64;
 const LayerOptions o64{.dtype = f64};
 
@@ -21,24 +21,24 @@ std::function<std::shared_ptr<Layer>()> factory(Args... args) {
 
 std::vector<float> values(const Tensor& t) { return t.to_vector<float>(); }
 
-TEST(ReshapingLayers, Harness) {
-  keras::clear_session();
-  check_layer({"Permute", factory<Permute>(std::vector<int>{2, 3, 1}, o64), {2, 3, 4, 5}, {2, 4, 5, 3}});
-  check_layer({"RepeatVector", factory<RepeatVector>(3, o64), {2, 4}, {2, 3, 4}});
-  check_layer({"Cropping1D", factory<Cropping1D>(Ints{1, 2}, o64), {2, 6, 3}, {2, 3, 3}});
-  check_layer({"Cropping2D", factory<Cropping2D>(std::vector<Ints>{{1}, {0, 2}}, "channels_last", o64), {2, 5, 6, 2},
-               {2, 3, 4, 2}});
-  check_layer({"Cropping2D channels_first", factory<Cropping2D>(std::vector<Ints>{{1, 0}, {1}}, "channels_first", o64),
-               {1, 2, 4, 5}, {1, 2, 3, 3}});
-  check_layer({"ZeroPadding1D", factory<ZeroPadding1D>(Ints{2, 1}, "channels_last", o64), {2, 3, 2}, {2, 6, 2}});
-  check_layer({"ZeroPadding2D", factory<ZeroPadding2D>(std::vector<Ints>{{1}, {2, 0}}, "channels_last", o64),
-               {1, 3, 3, 2}, {1, 5, 5, 2}});
-  check_layer({"UpSampling1D", factory<UpSampling1D>(3, o64), {2, 3, 2}, {2, 9, 2}});
-  check_layer({"UpSampling2D", factory<UpSampling2D>(Ints{2, 3}, "channels_last", "nearest", o64), {1, 2, 3, 2},
-               {1, 4, 9, 2}});
-  check_layer({"UpSampling2D channels_first", factory<UpSampling2D>(Ints{2}, "channels_first", "nearest", o64),
-               {1, 2, 2, 3}, {1, 2, 4, 6}});
-}
+// Harness cases (ReshapingLayers).
+KERAS_LAYER_CASES({
+    {"Permute", factory<Permute>(std::vector<int>{2, 3, 1}, o64), {2, 3, 4, 5}, {2, 4, 5, 3}},
+    {"RepeatVector", factory<RepeatVector>(3, o64), {2, 4}, {2, 3, 4}},
+    {"Cropping1D", factory<Cropping1D>(Ints{1, 2}, o64), {2, 6, 3}, {2, 3, 3}},
+    {"Cropping2D", factory<Cropping2D>(std::vector<Ints>{{1}, {0, 2}}, "channels_last", o64), {2, 5, 6, 2},
+               {2, 3, 4, 2}},
+    {"Cropping2D channels_first", factory<Cropping2D>(std::vector<Ints>{{1, 0}, {1}}, "channels_first", o64),
+               {1, 2, 4, 5}, {1, 2, 3, 3}},
+    {"ZeroPadding1D", factory<ZeroPadding1D>(Ints{2, 1}, "channels_last", o64), {2, 3, 2}, {2, 6, 2}},
+    {"ZeroPadding2D", factory<ZeroPadding2D>(std::vector<Ints>{{1}, {2, 0}}, "channels_last", o64),
+               {1, 3, 3, 2}, {1, 5, 5, 2}},
+    {"UpSampling1D", factory<UpSampling1D>(3, o64), {2, 3, 2}, {2, 9, 2}},
+    {"UpSampling2D", factory<UpSampling2D>(Ints{2, 3}, "channels_last", "nearest", o64), {1, 2, 3, 2},
+               {1, 4, 9, 2}},
+    {"UpSampling2D channels_first", factory<UpSampling2D>(Ints{2}, "channels_first", "nearest", o64),
+               {1, 2, 2, 3}, {1, 2, 4, 6}},
+});
 
 TEST(ReshapingLayers, ValuesAndConfigs) {
   keras::clear_session();
@@ -86,20 +86,20 @@ TEST(ReshapingLayers, Errors) {
   EXPECT_THROW(make<UpSampling2D>(Ints{2}, "channels_last", "bicubic"), keras::NotImplementedError);
 }
 
-TEST(ActivationLayers, Harness) {
-  keras::clear_session();
-  // Inputs stay away from the kinks (0, threshold, max_value) so that finite differences hold.
-  check_layer({"ReLU", factory<ReLU>(std::nullopt, 0.0, 0.0, o64), {3, 4}, {3, 4}, true, 0.1, 2.0});
-  check_layer({"ReLU negative slope", factory<ReLU>(std::nullopt, 0.2, 0.0, o64), {3, 4}, {3, 4}, true, -2.0, -0.1});
-  check_layer({"LeakyReLU", factory<LeakyReLU>(0.3, o64), {3, 4}, {3, 4}, true, -2.0, -0.1});
-  check_layer({"PReLU", factory<PReLU>(keras::initializers::InitializerArg("uniform"), std::nullopt, o64), {2, 3, 4},
-               {2, 3, 4}, true, -2.0, -0.1});
-  check_layer({"PReLU shared axes", factory<PReLU>(keras::initializers::InitializerArg("uniform"),
-               std::optional<std::vector<int>>(std::vector<int>{1}), o64), {2, 3, 4}, {2, 3, 4}, true, -2.0, -0.1});
-  check_layer({"ELU", factory<ELU>(0.7, o64), {3, 4}, {3, 4}, true, -2.0, -0.1});
-  check_layer({"Softmax", factory<Softmax>(-1, o64), {3, 4}, {3, 4}});
-  check_layer({"Softmax over two axes", factory<Softmax>(std::vector<int>{1, 2}, o64), {2, 3, 4}, {2, 3, 4}});
-}
+// Harness cases (ActivationLayers).
+// Inputs stay away from the kinks (0, threshold, max_value) so that finite differences hold.
+KERAS_LAYER_CASES({
+    {"ReLU", factory<ReLU>(std::nullopt, 0.0, 0.0, o64), {3, 4}, {3, 4}, true, 0.1, 2.0},
+    {"ReLU negative slope", factory<ReLU>(std::nullopt, 0.2, 0.0, o64), {3, 4}, {3, 4}, true, -2.0, -0.1},
+    {"LeakyReLU", factory<LeakyReLU>(0.3, o64), {3, 4}, {3, 4}, true, -2.0, -0.1},
+    {"PReLU", factory<PReLU>(keras::initializers::InitializerArg("uniform"), std::nullopt, o64), {2, 3, 4},
+               {2, 3, 4}, true, -2.0, -0.1},
+    {"PReLU shared axes", factory<PReLU>(keras::initializers::InitializerArg("uniform"),
+               std::optional<std::vector<int>>(std::vector<int>{1}), o64), {2, 3, 4}, {2, 3, 4}, true, -2.0, -0.1},
+    {"ELU", factory<ELU>(1.0, o64), {3, 4}, {3, 4}, true, -2.0, -0.1},
+    {"Softmax", factory<Softmax>(-1, o64), {3, 4}, {3, 4}},
+    {"Softmax over two axes", factory<Softmax>(std::vector<int>{1, 2}, o64), {2, 3, 4}, {2, 3, 4}},
+});
 
 TEST(ActivationLayers, ValuesAndConfigs) {
   keras::clear_session();
@@ -135,16 +135,21 @@ TEST(ActivationLayers, ValuesAndConfigs) {
   expect_value_error([] { make<LeakyReLU>(-0.1, LayerOptions{.name = "ln"}); }, {"\"ln\"", "negative_slope"});
 }
 
-TEST(RegularizationLayers, Harness) {
-  keras::clear_session();
-  // At inference (what the harness calls) every one of these is the identity.
-  check_layer({"SpatialDropout1D", factory<SpatialDropout1D>(0.5, std::optional<std::uint64_t>(1), o64), {2, 3, 4}, {2, 3, 4}});
-  check_layer({"SpatialDropout2D", factory<SpatialDropout2D>(0.5, "channels_last", std::optional<std::uint64_t>(1), o64),
-               {2, 3, 3, 4}, {2, 3, 3, 4}});
-  check_layer({"GaussianNoise", factory<GaussianNoise>(0.1, std::optional<std::uint64_t>(1), o64), {2, 3}, {2, 3}});
-  check_layer({"GaussianDropout", factory<GaussianDropout>(0.2, std::optional<std::uint64_t>(1), o64), {2, 3}, {2, 3}});
-  check_layer({"ActivityRegularization", factory<ActivityRegularization>(0.1, 0.2, o64), {2, 3}, {2, 3}});
-}
+// Harness cases (RegularizationLayers).
+// At inference (what the harness calls) every one of these is the identity.
+KERAS_LAYER_CASES({
+    {.what = "SpatialDropout1D", .make = factory<SpatialDropout1D>(0.5, std::optional<std::uint64_t>(1), o64),
+     .input_shape = {2, 3, 4}, .expected_shape = {2, 3, 4}, .training = Training::noise},
+    {.what = "SpatialDropout2D", .make = factory<SpatialDropout2D>(0.5, "channels_last", std::optional<std::uint64_t>(1), o64),
+     .input_shape = {2, 3, 3, 4}, .expected_shape = {2, 3, 3, 4}, .training = Training::noise},
+    {.what = "SpatialDropout3D channels_first", .make = factory<SpatialDropout3D>(0.5, "channels_first", std::nullopt, o64),
+     .input_shape = {2, 3, 2, 2, 2}, .expected_shape = {2, 3, 2, 2, 2}, .training = Training::noise},
+    {.what = "GaussianNoise", .make = factory<GaussianNoise>(0.1, std::optional<std::uint64_t>(1), o64),
+     .input_shape = {2, 3}, .expected_shape = {2, 3}, .training = Training::noise},
+    {.what = "GaussianDropout", .make = factory<GaussianDropout>(0.2, std::optional<std::uint64_t>(1), o64),
+     .input_shape = {2, 3}, .expected_shape = {2, 3}, .training = Training::noise},
+    {"ActivityRegularization", factory<ActivityRegularization>(0.1, 0.2, o64), {2, 3}, {2, 3}},
+});
 
 TEST(RegularizationLayers, TrainingVersusInference) {
   keras::clear_session();
