@@ -6,6 +6,7 @@
 ///   auto out = (*keras::layers::make<keras::layers::Dense>(1))(inp);
 ///   keras::Model model(inp, out);
 ///   model.summary();
+///   keras::saving::save_model(model, "model.keras");   // and load_model, save_weights, ...
 #include "keras/core/dtype.h"
 #include "keras/core/errors.h"
 #include "keras/core/shape.h"
@@ -35,6 +36,8 @@
 #include "keras/models/model.h"
 #include "keras/models/summary.h"
 #include "keras/ops/ops.h"
+#include "keras/saving/saving.h"
+#include "keras/saving/serialization.h"
 #include "keras/training/callbacks.h"
 #include "keras/training/losses.h"
 #include "keras/training/metrics.h"
