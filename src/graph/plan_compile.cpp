@@ -325,7 +325,9 @@ void Plan::Impl::compile(const std::vector<Tensor>& inputs, const std::vector<Te
   std::unordered_set<const Node*> output_nodes;
   for (const Tensor& t : outputs) output_nodes.insert(storage_node(t.node().get()));
   std::unordered_map<const Node*, int> assignments;  // variable -> number of effects writing it
-  for (const Node* e : effects) ++assignments[storage_node(e->inputs[0].get())];
+  for (const Node* e : effects)
+    for (int w = 0; w < e->op->num_written_inputs && w < static_cast<int>(e->inputs.size()); ++w)
+      ++assignments[storage_node(e->inputs[static_cast<std::size_t>(w)].get())];
 
   std::unordered_map<const Node*, int> root_group;
   std::unordered_set<const Node*> absorbed;
@@ -396,9 +398,15 @@ void Plan::Impl::compile(const std::vector<Tensor>& inputs, const std::vector<Te
     u.kind = Unit::Kind::effect;
     u.node = e;
     const Node* var = storage_node(e->inputs[0].get());
-    const Node* val = storage_node(e->inputs[1].get());
     u.out = value_of.at(var);
-    u.reads = {u.out, assignments.count(val) ? snapshot_of(val) : value_of.at(val)};
+    u.reads = {u.out};
+    // Written inputs are passed as themselves (the op updates them in place); other inputs
+    // must not see earlier assignments of this step.
+    for (std::size_t i = 1; i < e->inputs.size(); ++i) {
+      const Node* in = storage_node(e->inputs[i].get());
+      const bool written = static_cast<int>(i) < e->op->num_written_inputs;
+      u.reads.push_back(!written && assignments.count(in) ? snapshot_of(in) : value_of.at(in));
+    }
     value_of[e] = u.out;
     effect_units.push_back(std::move(u));
   }
@@ -429,6 +437,7 @@ void Plan::Impl::compile(const std::vector<Tensor>& inputs, const std::vector<Te
     std::unordered_map<std::size_t, std::size_t> effect_of;  // unit index -> effect index
     for (std::size_t e = 0; e < effect_units.size(); ++e) {
       const Node* eff = effect_units[e].node;
+      if (eff->op->num_inputs != 2 || eff->op->num_written_inputs != 1) continue;  // only plain assignments
       const Node* var = storage_node(eff->inputs[0].get());
       const Node* val = storage_node(eff->inputs[1].get());
       auto found = unit_of.find(val);

@@ -19,4 +19,5 @@ void register_conv_ops(OpList& ops);                // src/ops/conv.cpp
 void register_pooling_ops(OpList& ops);             // src/ops/pooling.cpp
 void register_random_ops(OpList& ops);              // src/ops/random_ops.cpp
 void register_recurrent_ops(OpList& ops);           // src/ops/recurrent.cpp
+void register_optimizer_ops(OpList& ops);           // src/ops/optimizer_ops.cpp
 }  // namespace keras::ops::detail

@@ -22,6 +22,7 @@ const std::vector<const OpDef*>& op_registry() {
     ops::detail::register_pooling_ops(ops);
     ops::detail::register_random_ops(ops);
     ops::detail::register_recurrent_ops(ops);
+    ops::detail::register_optimizer_ops(ops);
     return ops;
   }();
   return registry;
@@ -51,9 +52,11 @@ Tensor apply_op(const OpDef& op, std::vector<Tensor> inputs, Attrs attrs) {
   // (a layer built on its first call) is being initialized: that happens once, now.
   const TraceScope* scope = TraceScope::current();
   const bool tracing = scope != nullptr;
-  if (tracing && op.side_effect && !inputs.empty() && inputs[0].defined() &&
-      inputs[0].node()->kind == NodeKind::variable && inputs[0].node()->id < scope->first_node_id())
-    symbolic = true;
+  if (tracing && op.side_effect)
+    for (std::size_t i = 0; i < inputs.size() && static_cast<int>(i) < op.num_written_inputs; ++i)
+      if (inputs[i].defined() && inputs[i].node()->kind == NodeKind::variable &&
+          inputs[i].node()->id < scope->first_node_id())
+        symbolic = true;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].defined())
       throw ValueError("Op '" + op.name + "' received an undefined tensor as input " + std::to_string(i) + ".");
@@ -61,7 +64,8 @@ Tensor apply_op(const OpDef& op, std::vector<Tensor> inputs, Attrs attrs) {
     // fill_like reads only its input's shape: on a variable it is a constant, made now (so
     // that slots such as `Variable(zeros_like(w))` can be created inside a trace).
     const bool traced_variable = tracing && inputs[i].node()->kind == NodeKind::variable &&
-                                 !(op.side_effect && i == 0) && op.name != "fill_like";
+                                 !(op.side_effect && static_cast<int>(i) < op.num_written_inputs) &&
+                                 op.name != "fill_like";
     symbolic = symbolic || inputs[i].is_symbolic() || traced_variable;
   }
   const TensorSpec out = op.infer(specs, attrs);

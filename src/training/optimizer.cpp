@@ -228,12 +228,13 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& grads, const std::vec
     for (std::size_t k = 0; k < step_vars.size(); ++k) {
       const Variable& var = step_vars[k];
       Tensor var_lr = lr.dtype() == var.dtype() ? lr : ops::cast(lr, var.dtype());
-      Tensor value = var;
+      Tensor factor;
       if (uses_weight_decay(var)) {
         // torch backend: w *= 1 - weight_decay * lr, before the update step.
-        Tensor factor = ops::subtract(scalar_like(1.0, var_lr), ops::multiply(var_lr, scalar_like(*options_.weight_decay, var_lr)));
-        value = ops::multiply(value, factor);
+        factor = ops::subtract(scalar_like(1.0, var_lr), ops::multiply(var_lr, scalar_like(*options_.weight_decay, var_lr)));
       }
+      if (fused_update(var, step_grads[k], step_index[k], var_lr, factor)) continue;
+      Tensor value = factor.defined() ? ops::multiply(var, factor) : Tensor(var);
       ops::assign(var, update_step(step_grads[k], value, step_index[k], var_lr));
     }
   }

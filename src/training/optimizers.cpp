@@ -61,14 +61,29 @@ void Adam::build_slots(const std::vector<Variable>& trainable) {
   if (amsgrad_) velocity_hats_ = add_optimizer_variables(trainable, {"velocity_hat"})[0];
 }
 
-Tensor Adam::update_step(const Tensor& g, const Tensor& value, std::size_t i, const Tensor& lr) {
-  const Tensor step = local_step(g.dtype());
-  Tensor beta_1_power = ops::power(c(beta_1_, g), step);
-  Tensor beta_2_power = ops::power(c(beta_2_, g), step);
-  Tensor one = c(1.0, g);
+Tensor Adam::step_size(const Tensor& lr) {
+  for (const auto& [node, alpha] : step_sizes_)
+    if (node == lr.node().get()) return alpha;
+  const Tensor step = local_step(lr.dtype());
+  Tensor beta_1_power = ops::power(c(beta_1_, lr), step);
+  Tensor beta_2_power = ops::power(c(beta_2_, lr), step);
+  Tensor one = c(1.0, lr);
   // Bias correction folded into the step size; epsilon stays outside the correction.
   Tensor alpha = ops::divide(ops::multiply(lr, ops::sqrt(ops::subtract(one, beta_2_power))),
                              ops::subtract(one, beta_1_power));
+  step_sizes_.emplace_back(lr.node().get(), alpha);
+  return alpha;
+}
+
+bool Adam::fused_update(const Variable& variable, const Tensor& g, std::size_t i, const Tensor& lr,
+                        const Tensor& decay_factor) {
+  if (amsgrad_ || (g.dtype() != DType::float32 && g.dtype() != DType::float64)) return false;
+  ops::adam_update(variable, momentums_[i], velocities_[i], g, step_size(lr), beta_1_, beta_2_, epsilon_, decay_factor);
+  return true;
+}
+
+Tensor Adam::update_step(const Tensor& g, const Tensor& value, std::size_t i, const Tensor& lr) {
+  Tensor alpha = step_size(lr);
   const Variable& m = momentums_[i];
   const Variable& v = velocities_[i];
   Tensor m_new = ops::add(ops::multiply(m, c(beta_1_, g)), ops::multiply(g, c(1.0 - beta_1_, g)));

@@ -52,6 +52,7 @@ struct OpDef {
   GradFn grad = nullptr;  // nullptr: not differentiable (comparisons, argmax, ...)
   bool elementwise = false;  // output shape == broadcast of inputs; fusable
   bool side_effect = false;  // writes into input 0 (assign); scheduled last in a plan
+  int num_written_inputs = 1;  // side effects: inputs [0, n) are variables written in place
   bool differentiable() const { return grad != nullptr; }
 };
 

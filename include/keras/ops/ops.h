@@ -208,6 +208,12 @@ Tensor eye(std::int64_t n, std::int64_t m = -1, DType dtype = DType::float32);
 // ---- in-graph side effects -----------------------------------------------------------------
 /// Writes `value` into `variable` (eager: now; traced: when the plan runs, after all reads).
 void assign(const Tensor& variable, const Tensor& value);
+/// Keras's Adam step for one variable, fused: m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
+/// variable = variable*decay_factor - alpha*m / (sqrt(v) + epsilon), all three written in place
+/// (alpha already holds the bias correction; decay_factor, when given, is AdamW's
+/// 1 - weight_decay*lr). Inside a trace it is recorded as a side effect, like assign.
+void adam_update(const Variable& variable, const Variable& momentum, const Variable& velocity, const Tensor& gradient,
+                 const Tensor& alpha, double beta_1, double beta_2, double epsilon, const Tensor& decay_factor = {});
 
 }  // namespace keras::ops
 

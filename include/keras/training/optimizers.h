@@ -123,6 +123,13 @@ class Optimizer {
   /// weight decay) and gradient, both of the variable's dtype; assigns the slots it owns.
   /// `lr` is the learning rate in the variable's dtype.
   virtual Tensor update_step(const Tensor& gradient, const Tensor& value, std::size_t index, const Tensor& lr) = 0;
+  /// A fused alternative to update_step: updates variable `index` and its slots in place with
+  /// one op and returns true, or returns false to use update_step. `decay_factor`, when
+  /// defined, multiplies the variable first (weight decay).
+  virtual bool fused_update(const Variable& variable, const Tensor& gradient, std::size_t index, const Tensor& lr,
+                            const Tensor& decay_factor) {
+    return false;
+  }
 
   /// Keras's add_optimizer_variables: for each variable in turn, one zero- (or inits[k]-)
   /// filled slot per name, named "{variable path}_{name}". Returns one list per name.
@@ -187,12 +194,19 @@ class Adam : public Optimizer {
        OptimizerOptions options, const std::string& keras_class);
   void build_slots(const std::vector<Variable>& trainable) override;
   Tensor update_step(const Tensor& g, const Tensor& value, std::size_t index, const Tensor& lr) override;
+  bool fused_update(const Variable& variable, const Tensor& gradient, std::size_t index, const Tensor& lr,
+                    const Tensor& decay_factor) override;
+  void prepare_step() override { step_sizes_.clear(); }
   void add_config(Config& config) const override;
 
  private:
+  /// lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) in `lr`'s dtype, made once per step and dtype.
+  Tensor step_size(const Tensor& lr);
+
   double beta_1_, beta_2_, epsilon_;
   bool amsgrad_;
   std::vector<Variable> momentums_, velocities_, velocity_hats_;
+  std::vector<std::pair<const Node*, Tensor>> step_sizes_;  // keyed by the lr tensor's node
 };
 
 /// AdamW(0.001, weight_decay=0.004, ...): Adam with decoupled weight decay.

@@ -2,13 +2,12 @@
 // (depthwise), and the naive reference twins.
 #include "conv.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "keras/backend/parallel.h"
+#include "matmul.h"
 
 namespace keras::backend::cpu {
 
@@ -33,20 +32,12 @@ T* scratch(std::int64_t elements) {
   return buffer.data();
 }
 
-// c (m,n) = alpha * op(a) @ op(b) + beta * c with explicit row-major leading dimensions, so
-// that a group's channel slice of a wider matrix is used in place.
-void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
-          const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
-              static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, a, static_cast<blasint>(lda), b,
-              static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
-}
-
-void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const double* a, std::int64_t lda,
-          const double* b, std::int64_t ldb, double beta, double* c, std::int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
-              static_cast<blasint>(n), static_cast<blasint>(k), 1.0, a, static_cast<blasint>(lda), b,
-              static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+// c (m,n) = op(a) @ op(b) + beta * c with explicit row-major leading dimensions, so that a
+// group's channel slice of a wider matrix is used in place.
+template <typename T>
+void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t lda, const T* b,
+          std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  gemm_strided(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 
 // cols (r1 - r0, taps * cg): row r holds group `group`'s input channels under every tap of

@@ -23,6 +23,13 @@ inline constexpr std::int64_t kSmallGemmWork = 4 * 4 * 4;
 
 void gemm_blas(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, const float* b,
                float* c);
+// c = op(a) @ op(b) + beta * c with explicit row-major leading dimensions. Every BLAS call of
+// keras.cpp goes through here: large products are split across keras.cpp's thread pool and
+// the BLAS itself runs single-threaded (two pools on the same cores fight).
+void gemm_strided(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+                  const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc);
+void gemm_strided(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const double* a, std::int64_t lda,
+                  const double* b, std::int64_t ldb, double beta, double* c, std::int64_t ldc);
 void gemm_blas(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const double* a, const double* b,
                double* c);
 

@@ -8,6 +8,10 @@
 #include <thread>
 #include <vector>
 
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
 namespace keras::backend {
 
 namespace {
@@ -20,8 +24,32 @@ int default_threads() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+// Briefly waits without sleeping: a pause instruction where there is one.
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+// The floating-point control word (denormal flushing) of the thread that submits a job is
+// the one its chunks run with, on whichever thread.
+#if defined(__SSE__)
+inline unsigned fp_mode() { return _mm_getcsr(); }
+inline void set_fp_mode(unsigned mode) {
+  if (_mm_getcsr() != mode) _mm_setcsr(mode);
+}
+#else
+inline unsigned fp_mode() { return 0; }
+inline void set_fp_mode(unsigned) {}
+#endif
+
 // A fixed pool of workers; the caller thread works too. One job at a time (kernels are
-// called from one thread), which keeps the pool simple and its hand-off cheap.
+// called from one thread), which keeps the pool simple. A training step issues its parallel
+// kernels microseconds apart, and waking a sleeping thread through the kernel costs about as
+// much as such a kernel, so workers spin for a while after each job before they sleep, and
+// the caller spins while the last chunks finish.
 class Pool {
  public:
   explicit Pool(int workers) {
@@ -30,7 +58,8 @@ class Pool {
   ~Pool() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
+      stop_.store(true);
+      generation_.fetch_add(1);
     }
     wake_.notify_all();
     for (auto& t : threads_) t.join();
@@ -38,55 +67,71 @@ class Pool {
   int size() const { return static_cast<int>(threads_.size()) + 1; }
 
   void run(int chunks, FunctionRef<void(int)> task) {
-    std::unique_lock<std::mutex> job_lock(job_mutex_);
+    std::lock_guard<std::mutex> job_lock(job_mutex_);
+    const std::uint64_t job = ++jobs_;
+    task_ = &task;
+    fp_mode_ = fp_mode();
+    chunks_.store(chunks);
+    pending_.store(chunks);
+    // Publishing the job's chunk counter makes the task visible to whoever claims a chunk.
+    state_.store(job << 32);
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      task_ = &task;
-      chunks_ = chunks;
-      next_chunk_.store(0);
-      pending_ = chunks;
-      ++generation_;
+      generation_.store(job);
+      if (sleepers_ > 0) wake_.notify_all();
     }
-    wake_.notify_all();
-    work();
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return pending_ == 0; });
-    task_ = nullptr;
+    work(job);
+    for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+      if (spins < 4096) cpu_relax();
+      else std::this_thread::yield();
+    }
   }
 
  private:
-  void work() {
+  // Claims chunks of `job` until none are left. A worker still leaving an earlier job cannot
+  // claim a chunk of a later one: the job number and the next chunk change together.
+  void work(std::uint64_t job) {
     for (;;) {
-      const int chunk = next_chunk_.fetch_add(1);
-      if (chunk >= chunks_) return;
+      std::uint64_t state = state_.load();
+      if ((state >> 32) != (job & 0xffffffffu)) return;
+      const auto chunk = static_cast<int>(state & 0xffffffffu);
+      if (chunk >= chunks_.load()) return;
+      if (!state_.compare_exchange_weak(state, state + 1)) continue;
+      set_fp_mode(fp_mode_);
       (*task_)(chunk);
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (--pending_ == 0) done_.notify_all();
+      pending_.fetch_sub(1, std::memory_order_acq_rel);
     }
   }
   void worker_loop() {
     std::uint64_t seen = 0;
     for (;;) {
-      {
+      // About 50-100 microseconds of spinning, then sleep until the next job.
+      for (int spins = 0; spins < 20000 && generation_.load(std::memory_order_acquire) == seen; ++spins) cpu_relax();
+      if (generation_.load(std::memory_order_acquire) == seen) {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stop_ || (generation_ != seen && task_ != nullptr); });
-        if (stop_) return;
-        seen = generation_;
+        ++sleepers_;
+        wake_.wait(lock, [&] { return generation_.load() != seen; });
+        --sleepers_;
       }
-      work();
+      if (stop_.load()) return;
+      seen = generation_.load(std::memory_order_acquire);
+      work(seen);
     }
   }
 
   std::vector<std::thread> threads_;
   std::mutex job_mutex_;
   std::mutex mutex_;
-  std::condition_variable wake_, done_;
+  std::condition_variable wake_;
+  int sleepers_ = 0;  // guarded by mutex_
+  std::uint64_t jobs_ = 0;  // guarded by job_mutex_
   const FunctionRef<void(int)>* task_ = nullptr;
-  int chunks_ = 0;
-  std::atomic<int> next_chunk_{0};
-  int pending_ = 0;
-  std::uint64_t generation_ = 0;
-  bool stop_ = false;
+  unsigned fp_mode_ = 0;
+  std::atomic<int> chunks_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<std::uint64_t> state_{0};  // (job number << 32) | next unclaimed chunk
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};
 };
 
 int configured_threads = 0;
