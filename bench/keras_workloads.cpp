@@ -8,7 +8,8 @@
 //          shuffle=false) on `samples` random samples; one timed run = one epoch.
 // predict: batch 1 times model.predict_on_batch on one sample (latency); larger batches time
 //          model.predict(x, batch_size) over `samples` samples (throughput).
-// One untimed warm-up run first (it traces the compiled plans), then `repeats` timed runs —
+// An untimed warm-up first (training: a few batches of each batch shape, which traces the
+// compiled plans; prediction: one run), then `repeats` timed runs —
 // more when a run is shorter than --min-time, so that short runs are not judged by a handful
 // of samples. Prints one JSON line: the median samples/s, every run, and the peak resident
 // memory of this process (getrusage ru_maxrss).
@@ -167,14 +168,23 @@ Workload make_workload(const std::string& name, std::int64_t samples) {
   return w;
 }
 
+/// Samples [begin, begin + count) of x.
+Tensor rows(const Tensor& x, std::int64_t begin, std::int64_t count) {
+  std::vector<std::int64_t> start(static_cast<std::size_t>(x.shape().rank()), 0), sizes = x.shape().dims();
+  start[0] = begin;
+  sizes[0] = count;
+  return keras::ops::slice(x, start, sizes);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 /// Warm-up, then timed runs of `run` (which processes `items` samples) until there are at
 /// least `repeats` of them and they total repeats * min_time seconds. Returns samples/s per run.
-std::vector<double> time_runs(const Args& args, std::int64_t items, const std::function<void()>& run) {
-  run();
+std::vector<double> time_runs(const Args& args, std::int64_t items, const std::function<void()>& run,
+                              const std::function<void()>& warm_up = {}) {
+  warm_up ? warm_up() : run();
   std::vector<double> rates;
   double total = 0;
   while (static_cast<int>(rates.size()) < args.repeats || total < args.repeats * args.min_time) {
@@ -207,9 +217,19 @@ int main(int argc, char** argv) {
 
     if (args.mode == "train") {
       w.model->compile({.optimizer = std::make_shared<keras::optimizers::Adam>(1e-3), .loss = w.loss});
-      rates = time_runs(args, samples, [&] {
-        w.model->fit(w.x, w.y, {.batch_size = args.batch, .epochs = 1, .verbose = 0, .shuffle = false});
-      });
+      auto fit = [&](const Tensor& x, const Tensor& y) {
+        w.model->fit(x, y, {.batch_size = args.batch, .epochs = 1, .verbose = 0, .shuffle = false});
+      };
+      // Warm-up on part of the epoch: a few full batches and the last, partial one, so that
+      // the plan of every batch shape is traced before the timed runs.
+      const std::int64_t full = samples / args.batch, rest = samples % args.batch;
+      const std::int64_t k = std::min(full, std::max<std::int64_t>(4, full / 8));
+      rates = time_runs(
+          args, samples, [&] { fit(w.x, w.y); },
+          [&] {
+            if (k > 0) fit(rows(w.x, 0, k * args.batch), rows(w.y, 0, k * args.batch));
+            if (rest > 0) fit(rows(w.x, samples - rest, rest), rows(w.y, samples - rest, rest));
+          });
     } else if (args.batch == 1) {
       // Latency: one sample per call. A run is enough calls to last ~min_time (sized once).
       const Tensor x1 = keras::ops::slice(w.x, {0, 0}, {1, w.x.shape()[1]});

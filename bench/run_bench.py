@@ -27,7 +27,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # (key, workload, mode, batch, samples per timed run, quick-mode samples). Samples are the same
 # for the three systems; where they are fewer than the workload's 60,000/65,536-sample epoch,
-# the table says so (PyTorch needs ~0.3 ms per batch-1 step, minutes per LSTM epoch).
+# the table says so: a full epoch of the slow rows takes one system a minute or more on 2 shared
+# cores, and every measurement is 5+ epochs, per system, setting and thread count.
 ROWS = [
     ("seed_train_b1", "seed", "train", 1, 4096, 1024),
     ("seed_train_b32", "seed", "train", 32, 65536, 8192),
@@ -36,9 +37,9 @@ ROWS = [
     ("seed_predict_b1", "seed", "predict", 1, 0, 0),  # latency: calls sized by --min-time
     ("seed_predict_b4096", "seed", "predict", 4096, 65536, 16384),
     ("mlp_train_b128", "mlp", "train", 128, 60000, 6400),
-    ("cnn_train_b64", "cnn", "train", 64, 60000, 2048),
-    ("lstm_train_b64", "lstm", "train", 64, 8192, 1024),
-    ("fashion_cnn_train_b64", "fashion_cnn", "train", 64, 8192, 1024),
+    ("cnn_train_b64", "cnn", "train", 64, 8192, 1024),
+    ("lstm_train_b64", "lstm", "train", 64, 4096, 512),
+    ("fashion_cnn_train_b64", "fashion_cnn", "train", 64, 4096, 512),
 ]
 EPOCH = {"seed": 65536, "mlp": 60000, "cnn": 60000, "lstm": 60000, "fashion_cnn": 60000}
 LABELS = {
@@ -50,6 +51,9 @@ LABELS = {
 }
 SYSTEMS = ["keras.cpp", "PyTorch", "libtorch"]
 CONV = {"cnn", "fashion_cnn"}
+# Measured here with BENCH_TORCH_FORMATS="nchw channels_last" (docs/performance.md): Python's
+# PyTorch trains these CNNs faster channels_last, libtorch's C++ frontend faster NCHW.
+AUTO_FORMAT = {"PyTorch": "channels_last", "libtorch": "nchw"}
 # issue #7's "done when": (row, minimum ratio to the best peer) and absolute limits.
 RATIO_TARGETS = [("seed_train_b32", 10.0), ("seed_train_b4096", 2.5), ("mlp_train_b128", 1.5),
                  ("cnn_train_b64", 1.5), ("lstm_train_b64", 2.0)]
@@ -66,8 +70,9 @@ def parse_args():
     p.add_argument("--quick", action="store_true", help="few samples, for development")
     p.add_argument("--workloads", default="", help="row keys or workload names to run (default all)")
     p.add_argument("--systems", default=" ".join(SYSTEMS))
-    p.add_argument("--torch-formats", default="channels_last",
-                   help="memory formats tried for the peers' convolutions (faster kept): nchw, channels_last")
+    p.add_argument("--torch-formats", default="auto",
+                   help="memory formats tried for the peers' convolutions, faster kept: nchw and/or channels_last; "
+                        "auto: each peer's faster one on this machine (PyTorch channels_last, libtorch nchw)")
     p.add_argument("--out", required=True, help="directory for performance.json/.csv and performance.png")
     p.add_argument("--doc", default="", help="docs/performance.md to update (its generated part)")
     p.add_argument("--command", default="make bench", help="the command to quote in the doc")
@@ -107,7 +112,11 @@ def measure(args, row, threads):
             settings = [(str(threads), None)]
         else:
             blas = [str(threads)] + (["1"] if threads > 1 else [])
-            formats = args.torch_formats.split() if workload in CONV else [None]
+            formats = [None]
+            if workload in CONV:
+                formats = args.torch_formats.split()
+                if formats == ["auto"]:
+                    formats = [AUTO_FORMAT[system]]
             settings = [(b, f) for b in blas for f in formats]
         for blas_threads, fmt in settings:
             env = dict(base, OPENBLAS_NUM_THREADS=blas_threads)
@@ -144,8 +153,12 @@ def sh(cmd):
 def machine_info(args):
     lscpu = sh("lscpu")
     field = lambda name: next((l.split(":", 1)[1].strip() for l in lscpu.splitlines() if l.startswith(name + ":")), "?")
-    blas_config = sh(f"{args.python} -c \"import ctypes; "
-                     "print(ctypes.CDLL('libopenblas.so.0').openblas_get_config().decode())\"")
+    # The core OpenBLAS picked under this environment's OPENBLAS_CORETYPE (e.g. "... SkylakeX ...").
+    blas_config = sh(f"{args.python} -c \"import ctypes; f = ctypes.CDLL('libopenblas.so.0').openblas_get_config; "
+                     "f.restype = ctypes.c_char_p; print(f().decode())\"")
+    blas_default = sh(f"env -u OPENBLAS_CORETYPE {args.python} -c \"import ctypes; "
+                      "f = ctypes.CDLL('libopenblas.so.0').openblas_get_config; f.restype = ctypes.c_char_p; "
+                      "print(f().decode().split()[-2])\"")
     commit = sh("git rev-parse --short HEAD")
     if sh("git status --porcelain --untracked-files=no"):
         commit += " (with uncommitted changes)"
@@ -160,6 +173,7 @@ def machine_info(args):
         "libtorch": sh("dpkg-query -W -f='${Version}' libtorch-dev"),
         "python": sh(f"{args.python} --version"),
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "openblas_core_when_unset": blas_default or "?",
         "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "commit": commit,
     }
@@ -270,11 +284,16 @@ def plot(rows, path):
             xs = [j + (i - 1) * width for j in range(len(sub))]
             ys = [r["rate"].get(system, 0) for r in sub]
             ax.bar(xs, ys, width, label=system, color=colors[system])
+        for j, r in enumerate(sub):
+            if r["ratio"] and r["rate"].get("keras.cpp"):
+                ax.annotate(f"{r['ratio']:.2f}×", (j - width, r["rate"]["keras.cpp"]), ha="center", va="bottom",
+                            fontsize=7, xytext=(0, 2), textcoords="offset points")
         ax.set_yscale("log")
         ax.set_xticks(range(len(sub)))
         ax.set_xticklabels([r["label"].replace(", ", "\n") for r in sub], fontsize=8)
         ax.set_ylabel("samples/s (log)")
-        ax.set_title(f"{threads} thread{'s' if threads > 1 else ''}: higher is better")
+        ax.set_title(f"{threads} thread{'s' if threads > 1 else ''}: samples/s, higher is better "
+                     "(label: keras.cpp / best peer)")
         ax.grid(axis="y", which="both", alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
@@ -282,11 +301,12 @@ def plot(rows, path):
     return True
 
 
-def sample_note(rows):
+def sample_note(rows, quick):
     notes = []
-    for key, workload, mode, batch, samples, _ in ROWS:
-        if any(r["key"] == key for r in rows) and samples and samples < EPOCH[workload]:
-            notes.append(f"{LABELS[key]}: {samples:,} samples per timed run (of a {EPOCH[workload]:,}-sample epoch)")
+    for key, workload, mode, batch, samples, quick_samples in ROWS:
+        n = quick_samples if quick else samples
+        if any(r["key"] == key for r in rows) and n and n < EPOCH[workload]:
+            notes.append(f"{LABELS[key]}: {n:,} samples per timed run (of a {EPOCH[workload]:,}-sample epoch)")
     return notes
 
 
@@ -303,7 +323,7 @@ def write_doc(path, rows, info, args, png_name, elapsed):
             markdown_table(rows), "", step_table(rows, True), "",
             f"![samples/s per workload, log scale]({png_name})", "",
             "Samples per timed run, where fewer than an epoch (the same for the three systems):", ""]
-    body += [f"- {n}" for n in sample_note(rows)] or ["- none"]
+    body += [f"- {n}" for n in sample_note(rows, args.quick)] or ["- none"]
     body += ["", "Peers' best settings (OpenBLAS threads, memory format) per row are in `performance.json`.", "",
              "Issue #7's targets in this run:", ""]
     body += [f"- {'met' if ok else '**missed**'}: {t}" for t, ok in checks]
@@ -312,8 +332,10 @@ def write_doc(path, rows, info, args, png_name, elapsed):
              f"{info['threads_per_core']} thread(s) per core), hypervisor {info['hypervisor']}; {info['os']}, "
              f"Linux {info['kernel']}",
              f"- {info['gcc']}; {info['cmake']}",
-             f"- OpenBLAS {info['openblas']}, OPENBLAS_CORETYPE={info['openblas_coretype']}",
+             f"- OpenBLAS {info['openblas']}, OPENBLAS_CORETYPE={info['openblas_coretype']} "
+             f"(without it OpenBLAS picks its {info['openblas_core_when_unset']} kernels on this CPU)",
              f"- PyTorch {info['torch']} ({info['python']}); libtorch {info['libtorch']} (Debian packages)",
+             f"- load average during the run: {info['load_average']} — other jobs shared the cores",
              end]
     start, stop = text.index(begin), text.index(end) + len(end)
     with open(path, "w") as f:
@@ -326,7 +348,7 @@ def main():
     wanted = set(args.workloads.split())
     rows = [r for r in ROWS if not wanted or r[0] in wanted or r[1] in wanted]
     thread_counts = [int(t) for t in args.threads.split()]
-    started = time.time()
+    started, load_before = time.time(), os.getloadavg()[0]
     results, all_variants = [], []
     for row in rows:
         for threads in thread_counts:
@@ -338,15 +360,16 @@ def main():
     elapsed = time.time() - started
     rows_out = table_rows(results)
     info = machine_info(args)
+    info["load_average"] = f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (1-minute)"
 
     print()
     print(f"keras.cpp vs PyTorch vs libtorch: samples/s (median), higher is better; ratio = keras.cpp / best peer")
     print(f"{info['cpu']}, {info['cpus']} CPUs; OpenBLAS {info['openblas']}; PyTorch {info['torch']}; "
-          f"OPENBLAS_CORETYPE={info['openblas_coretype']}; commit {info['commit']}")
+          f"OPENBLAS_CORETYPE={info['openblas_coretype']}; commit {info['commit']}; load {info['load_average']}")
     print(text_table(rows_out))
     print()
     print(step_table(rows_out, False))
-    for n in sample_note(rows_out):
+    for n in sample_note(rows_out, args.quick):
         print(f"note: {n}")
     print("\nissue #7 targets:")
     for t, ok in targets(rows_out):

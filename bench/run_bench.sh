@@ -16,8 +16,9 @@
 #   BENCH_THREADS        thread counts (default "1 2", quick "1")
 #   BENCH_WORKLOADS      rows or workloads to run, e.g. "seed mlp" or "seed_train_b32" (default all)
 #   BENCH_SYSTEMS        default "keras.cpp PyTorch libtorch"
-#   BENCH_TORCH_FORMATS  the peers' convolution memory formats to try, faster kept
-#                        (default "channels_last"; "nchw channels_last" tries both)
+#   BENCH_TORCH_FORMATS  the peers' convolution memory formats to try, faster kept: "nchw
+#                        channels_last" tries both (default auto: PyTorch channels_last, libtorch
+#                        nchw, each one's faster on this machine)
 #   BENCH_OUT            results directory (default docs/, quick: $BUILD_DIR/bench-results)
 #   PYTHON               interpreter with Debian's python3-torch (default /usr/bin/python3)
 #
@@ -73,4 +74,4 @@ done
 exec "$python" bench/run_bench.py --keras "$keras_bin" --libtorch "$libtorch_bin" --python "$python" \
   --threads "$threads" --repeats "$repeats" --min-time "$min_time" ${quick:+--quick} \
   --workloads "${BENCH_WORKLOADS:-}" --systems "${BENCH_SYSTEMS:-keras.cpp PyTorch libtorch}" \
-  --torch-formats "${BENCH_TORCH_FORMATS:-channels_last}" --out "$out" "${doc_args[@]}" --command "$command"
+  --torch-formats "${BENCH_TORCH_FORMATS:-auto}" --out "$out" "${doc_args[@]}" --command "$command"
