@@ -168,28 +168,52 @@ TensorSpec infer_where(const std::vector<TensorSpec>& in, Attrs&) {
 void where_kernel(const KernelArgs& k) {
   const Shape& os = *k.output_shape;
   const std::int64_t n = os.num_elements();
+  if (n == 0) return;
   const backend::cpu::BroadcastStrides sc(k.input_shapes[0], os), sa(k.input_shapes[1], os), sb(k.input_shapes[2], os);
   const bool* cond = static_cast<const bool*>(k.inputs[0]);
-  const bool flat = k.input_shapes[0] == os && k.input_shapes[1] == os && k.input_shapes[2] == os;
+  // Each operand is either the output's size (read in order) or a single value (broadcast):
+  // the common cases (relu's gradient: where(x > 0, g, 0)) run as one vectorisable loop.
+  auto simple = [&](int i) {
+    const std::int64_t size = k.input_shapes[i].num_elements();
+    return size == 1 || k.input_shapes[i] == os;
+  };
   dispatch_dtype(k.output_dtype, [&](auto zero) {
     using T = decltype(zero);
     const T* a = static_cast<const T*>(k.inputs[1]);
     const T* b = static_cast<const T*>(k.inputs[2]);
     T* out = static_cast<T*>(k.output);
-    if (flat) {
-      for (std::int64_t i = 0; i < n; ++i) out[i] = cond[i] ? a[i] : b[i];
+    if (simple(0) && simple(1) && simple(2)) {
+      const std::int64_t dc = k.input_shapes[0] == os ? 1 : 0;
+      const std::int64_t da = k.input_shapes[1] == os ? 1 : 0;
+      const std::int64_t db = k.input_shapes[2] == os ? 1 : 0;
+      if (dc && da && db) {
+        for (std::int64_t i = 0; i < n; ++i) out[i] = cond[i] ? a[i] : b[i];
+      } else if (dc && da) {
+        const T bv = b[0];
+        for (std::int64_t i = 0; i < n; ++i) out[i] = cond[i] ? a[i] : bv;
+      } else if (dc && db) {
+        const T av = a[0];
+        for (std::int64_t i = 0; i < n; ++i) out[i] = cond[i] ? av : b[i];
+      } else {
+        for (std::int64_t i = 0; i < n; ++i) out[i] = cond[i * dc] ? a[i * da] : b[i * db];
+      }
       return;
     }
-    for (std::int64_t i = 0; i < n; ++i) {
-      std::int64_t rem = i, oc = 0, oa = 0, ob = 0;
-      for (int d = os.rank() - 1; d >= 0; --d) {
+    // General broadcasting: unravel once per row of the last dimension.
+    const int rank = os.rank();
+    const std::int64_t inner = os.dims()[rank - 1];
+    const std::int64_t ic = sc[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1];
+    for (std::int64_t r = 0; r < n / inner; ++r) {
+      std::int64_t rem = r, oc = 0, oa = 0, ob = 0;
+      for (int d = rank - 2; d >= 0; --d) {
         const std::int64_t c = rem % os.dims()[d];
         rem /= os.dims()[d];
         oc += c * sc[d];
         oa += c * sa[d];
         ob += c * sb[d];
       }
-      out[i] = cond[oc] ? a[oa] : b[ob];
+      T* o = out + r * inner;
+      for (std::int64_t j = 0; j < inner; ++j) o[j] = cond[oc + j * ic] ? a[oa + j * ia] : b[ob + j * ib];
     }
   });
 }

@@ -138,6 +138,28 @@ TEST(ConvKernels, LargeInputsSpanSeveralIm2colChunks) {
   check_conv_case<float>(g, rng, 1e-4);
 }
 
+TEST(ConvKernels, OneInputChannelRegisterBlockedPathMatchesReference) {
+  // An image's first layer (one input channel): filters in blocks of 32 plus a tail, with
+  // padding (fewer taps at the borders), strides and dilation.
+  std::mt19937 rng(21);
+  for (std::int64_t f : {32, 40, 70}) {
+    cpu::ConvGeometry g;
+    g.n = 2;
+    g.c = 1;
+    g.f = f;
+    g.in[1] = 9;
+    g.in[2] = 7;
+    g.k[1] = g.k[2] = 3;
+    g.pad[1] = g.pad[2] = 1;
+    g.stride[2] = f == 40 ? 2 : 1;
+    g.dilation[1] = f == 70 ? 2 : 1;
+    g.out[1] = (g.in[1] + 2 * g.pad[1] - ((g.k[1] - 1) * g.dilation[1] + 1)) / g.stride[1] + 1;
+    g.out[2] = (g.in[2] + 2 * g.pad[2] - ((g.k[2] - 1) * g.dilation[2] + 1)) / g.stride[2] + 1;
+    check_conv_case<float>(g, rng, 1e-5);
+    check_conv_case<double>(g, rng, 1e-12);
+  }
+}
+
 TEST(ConvKernels, KnownValues1D) {
   // x = [1 2 3 4], w = [1 10] (valid): y = [21 32 43]
   cpu::ConvGeometry g;

@@ -75,6 +75,49 @@ std::int64_t chunk_rows(const ConvGeometry& g) {
   return std::max<std::int64_t>(1, kChunkElements / std::max<std::int64_t>(1, g.taps() * g.cg()));
 }
 
+// ---- one input channel, one group (an image's first layer): register-blocked direct loop ----
+
+// One output position: y[j] = sum over taps of x[offset] * w[tap, j]. Blocks of kBlock
+// filters accumulate in a local array (registers), not in y: one store per output.
+template <typename T>
+void one_channel_position(const T* __restrict x, const T* __restrict w, const std::int64_t* __restrict taps,
+                          const std::int64_t* __restrict offsets, int count, std::int64_t f, T* __restrict y) {
+  constexpr std::int64_t kBlock = 32;
+  std::int64_t j0 = 0;
+  for (; j0 + kBlock <= f; j0 += kBlock) {
+    T acc[kBlock] = {};
+    for (int t = 0; t < count; ++t) {
+      const T xs = x[offsets[t]];
+      const T* __restrict wt = w + taps[t] * f + j0;
+      for (std::int64_t j = 0; j < kBlock; ++j) acc[j] += xs * wt[j];
+    }
+    for (std::int64_t j = 0; j < kBlock; ++j) y[j0 + j] = acc[j];
+  }
+  for (std::int64_t j = j0; j < f; ++j) {
+    T sum = T(0);
+    for (int t = 0; t < count; ++t) sum += x[offsets[t]] * w[taps[t] * f + j];
+    y[j] = sum;
+  }
+}
+
+constexpr std::int64_t kMaxBlockedTaps = 64;
+
+template <typename T>
+void one_channel_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
+  const std::int64_t rows = g.n * g.out_positions(), f = g.f;
+  parallel_for(rows, std::max<std::int64_t>(1, 4096 / (f * g.taps())), [&](std::int64_t begin, std::int64_t end) {
+    std::int64_t taps[kMaxBlockedTaps], offsets[kMaxBlockedTaps];
+    for (std::int64_t r = begin; r < end; ++r) {
+      int count = 0;
+      for_each_tap(g, decode_row(g, r), [&](std::int64_t tap, std::int64_t offset) {
+        taps[count] = tap;
+        offsets[count++] = offset;
+      });
+      one_channel_position(x, w, taps, offsets, count, f, y + r * f);
+    }
+  });
+}
+
 // ---- one input channel per group (depthwise): direct loops over the output channels ------
 
 template <typename T>
@@ -160,6 +203,7 @@ void conv_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
   const std::int64_t rows = g.n * g.out_positions();
   if (rows == 0 || g.f == 0) return;
   if (g.c == 0) return std::fill(y, y + rows * g.f, T(0));
+  if (g.c == 1 && g.groups == 1 && g.taps() <= kMaxBlockedTaps) return one_channel_forward(g, x, w, y);
   if (g.cg() == 1) return depthwise_forward(g, x, w, y);
   const std::int64_t cg = g.cg(), fg = g.fg(), width = g.taps() * cg;
   if (g.is_pointwise()) {
