@@ -75,7 +75,7 @@ Config BaseDepthwiseConv::get_config() const {
   c["bias_initializer"] = initializers::serialize(*bias_initializer_.resolve("zeros"));
   c["depthwise_regularizer"] = nullptr;
   c["bias_regularizer"] = nullptr;
-  c["activity_regularizer"] = nullptr;
+  c["activity_regularizer"] = activity_regularizer() ? activity_regularizer()->to_json() : Config(nullptr);
   c["depthwise_constraint"] = nullptr;
   c["bias_constraint"] = nullptr;
   return c;
@@ -158,7 +158,7 @@ Config BaseSeparableConv::get_config() const {
   c["depthwise_regularizer"] = nullptr;
   c["pointwise_regularizer"] = nullptr;
   c["bias_regularizer"] = nullptr;
-  c["activity_regularizer"] = nullptr;
+  c["activity_regularizer"] = activity_regularizer() ? activity_regularizer()->to_json() : Config(nullptr);
   c["depthwise_constraint"] = nullptr;
   c["pointwise_constraint"] = nullptr;
   c["bias_constraint"] = nullptr;

@@ -79,7 +79,7 @@ Config BaseConv::get_config() const {
   c["bias_initializer"] = initializers::serialize(*bias_initializer_.resolve("zeros"));
   c["kernel_regularizer"] = nullptr;
   c["bias_regularizer"] = nullptr;
-  c["activity_regularizer"] = nullptr;
+  c["activity_regularizer"] = activity_regularizer() ? activity_regularizer()->to_json() : Config(nullptr);
   c["kernel_constraint"] = nullptr;
   c["bias_constraint"] = nullptr;
   return c;
@@ -175,7 +175,7 @@ Config BaseConvTranspose::get_config() const {
   c["bias_initializer"] = initializers::serialize(*bias_initializer_.resolve("zeros"));
   c["kernel_regularizer"] = nullptr;
   c["bias_regularizer"] = nullptr;
-  c["activity_regularizer"] = nullptr;
+  c["activity_regularizer"] = activity_regularizer() ? activity_regularizer()->to_json() : Config(nullptr);
   c["kernel_constraint"] = nullptr;
   c["bias_constraint"] = nullptr;
   return c;

@@ -55,7 +55,7 @@ Config Embedding::get_config() const {
   c["output_dim"] = output_dim_;
   c["embeddings_initializer"] = initializers::serialize(*embeddings_initializer_.resolve("uniform"));
   c["embeddings_regularizer"] = nullptr;
-  c["activity_regularizer"] = nullptr;
+  c["activity_regularizer"] = activity_regularizer() ? activity_regularizer()->to_json() : Config(nullptr);
   c["embeddings_constraint"] = nullptr;
   c["mask_zero"] = mask_zero_;
   c["quantization_config"] = nullptr;

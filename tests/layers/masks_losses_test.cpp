@@ -95,6 +95,22 @@ TEST(LayerLosses, ActivityRegularizerOnAnyLayerAndModelLossesCollectSublayers) {
   EXPECT_EQ(model.losses().size(), 2u);
 }
 
+TEST(LayerLosses, ActivityRegularizerInTheConfigsThatHaveTheKey) {
+  keras::clear_session();
+  auto conv = make<Conv1D>(2, Ints{3});
+  EXPECT_TRUE(conv->get_config()["activity_regularizer"].is_null());
+  conv->set_activity_regularizer(keras::regularizers::L1L2{.l2 = 0.01});
+  const auto r = conv->get_config()["activity_regularizer"];
+  EXPECT_EQ(r["class_name"], "L1L2");
+  EXPECT_EQ(r["module"], "keras.regularizers");
+  EXPECT_EQ(r["config"]["l1"], 0.0);
+  EXPECT_EQ(r["config"]["l2"], 0.01);
+  // Its penalty follows each call: 0.01 * sum(y²) / batch.
+  const Tensor y = (*conv)(ops::ones({2, 4, 1}));
+  ASSERT_EQ(conv->losses().size(), 1u);
+  EXPECT_NEAR(conv->losses()[0].item(), 0.01 * ops::sum(ops::square(y)).item() / 2, 1e-7);
+}
+
 // loss = mean((y - x·w)²) + l2 * sum((x·w)²) / batch, for a one-unit Dense without bias:
 // train_on_batch returns it (before the update) and SGD steps along its gradient.
 TEST(LayerLosses, TrainingAddsTheActivityPenaltyToTheLossAndItsGradient) {
