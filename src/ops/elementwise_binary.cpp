@@ -165,6 +165,19 @@ TensorSpec infer_where(const std::vector<TensorSpec>& in, Attrs&) {
   return out;
 }
 
+// out[i] = cond[i * dc] ? a[i * da] : b[i * db] with each stride 0 or 1. Both sides are
+// loaded unconditionally so that the select vectorises (a conditional load does not).
+template <typename T, bool kFullCond, bool kFullA, bool kFullB>
+void select_loop(const bool* __restrict cond, const T* __restrict a, const T* __restrict b, T* __restrict out,
+                 std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const T av = a[kFullA ? i : 0];
+    const T bv = b[kFullB ? i : 0];
+    const unsigned char c = reinterpret_cast<const unsigned char*>(cond)[kFullCond ? i : 0];
+    out[i] = c ? av : bv;
+  }
+}
+
 void where_kernel(const KernelArgs& k) {
   const Shape& os = *k.output_shape;
   const std::int64_t n = os.num_elements();
@@ -186,17 +199,11 @@ void where_kernel(const KernelArgs& k) {
       const std::int64_t dc = k.input_shapes[0] == os ? 1 : 0;
       const std::int64_t da = k.input_shapes[1] == os ? 1 : 0;
       const std::int64_t db = k.input_shapes[2] == os ? 1 : 0;
-      if (dc && da && db) {
-        for (std::int64_t i = 0; i < n; ++i) out[i] = cond[i] ? a[i] : b[i];
-      } else if (dc && da) {
-        const T bv = b[0];
-        for (std::int64_t i = 0; i < n; ++i) out[i] = cond[i] ? a[i] : bv;
-      } else if (dc && db) {
-        const T av = a[0];
-        for (std::int64_t i = 0; i < n; ++i) out[i] = cond[i] ? av : b[i];
-      } else {
+      if (dc && da && db) select_loop<T, true, true, true>(cond, a, b, out, n);
+      else if (dc && da) select_loop<T, true, true, false>(cond, a, b, out, n);
+      else if (dc && db) select_loop<T, true, false, true>(cond, a, b, out, n);
+      else
         for (std::int64_t i = 0; i < n; ++i) out[i] = cond[i * dc] ? a[i * da] : b[i * db];
-      }
       return;
     }
     // General broadcasting: unravel once per row of the last dimension.

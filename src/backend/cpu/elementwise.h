@@ -83,6 +83,23 @@ void broadcast_binary(const A* a, const Shape& as, const B* b, const Shape& bs, 
   const std::int64_t inner = os.dims()[rank - 1];
   const std::int64_t ia = sa[rank - 1], ib = sb[rank - 1];
   const std::int64_t rows = n / inner;
+  // One operand full, the other a vector along the last axis (a bias): rows without unravelling.
+  if ((na == n && nb == inner && ib == 1) || (nb == n && na == inner && ia == 1)) {
+    const bool a_full = na == n;
+    parallel_for(rows, std::max<std::int64_t>(1, kElementwiseGrain / inner), [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t r = lo; r < hi; ++r) {
+        R* o = out + r * inner;
+        if (a_full) {
+          const A* pa = a + r * inner;
+          for (std::int64_t j = 0; j < inner; ++j) o[j] = f(pa[j], b[j]);
+        } else {
+          const B* pb = b + r * inner;
+          for (std::int64_t j = 0; j < inner; ++j) o[j] = f(a[j], pb[j]);
+        }
+      }
+    });
+    return;
+  }
   parallel_for(rows, std::max<std::int64_t>(1, kElementwiseGrain / inner), [&](std::int64_t lo, std::int64_t hi) {
     for (std::int64_t r = lo; r < hi; ++r) {
       // Unravel the row number into the outer coordinates.
