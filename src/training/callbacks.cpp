@@ -129,6 +129,12 @@ void CallbackList::set_params(const Params& params) {
   for (auto& cb : callbacks_) cb->set_params(params);
 }
 
+bool CallbackList::any_batch_hooks() const {
+  for (const auto& cb : callbacks_)
+    if (cb->implements_batch_hooks()) return true;
+  return false;
+}
+
 #define KERAS_DISPATCH_BATCH(method)                                      \
   void CallbackList::method(std::int64_t batch, const Logs& logs) {       \
     Logs l = logs.sorted();                                               \

@@ -87,11 +87,12 @@ Logs Trainer::Impl::run_evaluation(detail::BatchFeeder& feeder, std::int64_t bat
   const PlanPair plans(*test_fn, feeder, ranges);
   reset_metrics();
   cbs.on_test_begin();
+  const bool batch_hooks = cbs.any_batch_hooks();
   for (std::size_t step = 0; step < ranges.size(); ++step) {
     const auto [begin, end] = ranges[step];
-    cbs.on_test_batch_begin(static_cast<std::int64_t>(step));
+    if (batch_hooks) cbs.on_test_batch_begin(static_cast<std::int64_t>(step));
     plans.for_batch(end - begin).run(feeder.batch(nullptr, begin, end));
-    cbs.on_test_batch_end(static_cast<std::int64_t>(step), results());
+    if (batch_hooks) cbs.on_test_batch_end(static_cast<std::int64_t>(step), results());
   }
   Logs logs = results();
   cbs.on_test_end(logs);
@@ -173,11 +174,14 @@ callbacks::History Trainer::fit(const Arrays& x, const Arrays& y, const FitOptio
       shuffle_in_place(order, rng);
       sample_order = &order;
     }
+    // Without callbacks that look at batches (verbose=0, History only), a step is just the
+    // plan: no per-batch logs are assembled.
+    const bool batch_hooks = cbs.any_batch_hooks();
     for (std::size_t step = 0; step < ranges.size(); ++step) {
       const auto [begin, end] = ranges[step];
-      cbs.on_train_batch_begin(static_cast<std::int64_t>(step));
+      if (batch_hooks) cbs.on_train_batch_begin(static_cast<std::int64_t>(step));
       plans.for_batch(end - begin).run(feeder.batch(sample_order, begin, end));
-      cbs.on_train_batch_end(static_cast<std::int64_t>(step), s.results());
+      if (batch_hooks) cbs.on_train_batch_end(static_cast<std::int64_t>(step), s.results());
       if (stop_training) break;
     }
     Logs epoch_logs = s.results();
@@ -219,9 +223,10 @@ Outputs Trainer::predict(const Arrays& x, const PredictOptions& o) {
                    Params{o.verbose, 1, static_cast<std::int64_t>(ranges.size())});
   std::vector<Tensor> results;
   cbs.on_predict_begin();
+  const bool batch_hooks = cbs.any_batch_hooks();
   for (std::size_t step = 0; step < ranges.size(); ++step) {
     const auto [begin, end] = ranges[step];
-    cbs.on_predict_batch_begin(static_cast<std::int64_t>(step));
+    if (batch_hooks) cbs.on_predict_batch_begin(static_cast<std::int64_t>(step));
     Plan& plan = plans.for_batch(end - begin);
     plan.run(feeder.batch(nullptr, begin, end));
     for (int i = 0; i < plan.num_outputs(); ++i) {
@@ -241,7 +246,7 @@ Outputs Trainer::predict(const Arrays& x, const PredictOptions& o) {
                       static_cast<std::size_t>(begin) * row_bytes,
                   plan.output_data(i), static_cast<std::size_t>(end - begin) * row_bytes);
     }
-    cbs.on_predict_batch_end(static_cast<std::int64_t>(step), Logs());
+    if (batch_hooks) cbs.on_predict_batch_end(static_cast<std::int64_t>(step), Logs());
   }
   cbs.on_predict_end();
   return Outputs(std::move(results));

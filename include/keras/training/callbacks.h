@@ -113,6 +113,10 @@ class Callback {
   virtual void on_test_end(Logs& logs) {}
   virtual void on_predict_begin(Logs& logs) {}
   virtual void on_predict_end(Logs& logs) {}
+  /// Whether this callback does anything in the per-batch hooks (Keras's
+  /// _implements_train_batch_hooks and friends). When no callback does, fit/evaluate/predict
+  /// skip the hooks and the per-batch logs altogether. Default: true.
+  virtual bool implements_batch_hooks() const { return true; }
 
  protected:
   /// Keras's io_utils.print_msg: the message and a newline.
@@ -154,6 +158,8 @@ class CallbackList {
   void on_test_batch_end(std::int64_t batch, const Logs& logs = {});
   void on_predict_batch_begin(std::int64_t batch, const Logs& logs = {});
   void on_predict_batch_end(std::int64_t batch, const Logs& logs = {});
+  /// True when some callback implements the per-batch hooks (see Callback).
+  bool any_batch_hooks() const;
   void on_train_begin(const Logs& logs = {});
   void on_train_end(const Logs& logs = {});
   void on_test_begin(const Logs& logs = {});
@@ -172,6 +178,7 @@ class History : public Callback {
  public:
   void on_train_begin(Logs& logs) override;
   void on_epoch_end(int epoch, Logs& logs) override;
+  bool implements_batch_hooks() const override { return false; }
   /// Values of one log name across epochs; KeyError listing the names when absent.
   const std::vector<double>& operator[](const std::string& key) const;
   std::map<std::string, std::vector<double>> history;
