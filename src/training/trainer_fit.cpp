@@ -281,7 +281,42 @@ Logs Trainer::test_on_batch(const Arrays& x, const Arrays& y, const BatchOptions
 }
 
 Outputs Trainer::predict_on_batch(const Arrays& x) {
-  return predict(x, PredictOptions{.batch_size = std::numeric_limits<std::int64_t>::max(), .verbose = 0});
+  Impl& s = *impl_;
+  const std::vector<TensorSpec>& signature = s.repeat_predict_signature;
+  bool repeat = s.repeat_predict_plan != nullptr && x.size() == signature.size();
+  for (std::size_t i = 0; repeat && i < x.size(); ++i)
+    repeat = x[i].defined() && x[i].is_concrete() && x[i].dtype() == signature[i].dtype &&
+             x[i].shape() == signature[i].shape;
+  if (repeat) {
+    constexpr std::size_t kInline = 8;
+    const void* inline_ptrs[kInline];
+    std::vector<const void*> heap_ptrs(x.size() > kInline ? x.size() : 0);
+    const void** ptrs = x.size() > kInline ? heap_ptrs.data() : inline_ptrs;
+    for (std::size_t i = 0; i < x.size(); ++i) ptrs[i] = x[i].raw_data();
+    Plan& plan = *s.repeat_predict_plan;
+    plan.run(ptrs);
+    std::vector<Tensor> results;
+    results.reserve(static_cast<std::size_t>(plan.num_outputs()));
+    for (int i = 0; i < plan.num_outputs(); ++i) {
+      Tensor t = Tensor::empty(plan.output_shape(i), plan.output_dtype(i));
+      const std::size_t bytes = static_cast<std::size_t>(t.size()) * dtype_size(t.dtype());
+      if (bytes) std::memcpy(t.raw_data(), plan.output_data(i), bytes);
+      results.push_back(std::move(t));
+    }
+    return Outputs(std::move(results));
+  }
+  Outputs out = predict(x, PredictOptions{.batch_size = std::numeric_limits<std::int64_t>::max(), .verbose = 0});
+  // Remember the plan when the arrays were used as given (no dtype conversion by prepare).
+  PreparedData data = s.prepare(x, nullptr, Tensor(), {});
+  bool as_given = data.xs.size() == x.size();
+  for (std::size_t i = 0; as_given && i < x.size(); ++i) as_given = data.xs[i].node() == x[i].node();
+  if (as_given && s.predict_fn) {
+    std::vector<TensorSpec> specs;
+    for (const Tensor& t : x) specs.push_back({t.shape(), t.dtype()});
+    s.repeat_predict_plan = &s.predict_fn->get_plan(specs);
+    s.repeat_predict_signature = std::move(specs);
+  }
+  return out;
 }
 
 }  // namespace keras::training

@@ -99,6 +99,10 @@ struct Trainer::Impl {
   // Keras's model.metrics order, with each metric's log name.
   std::vector<std::pair<std::string, std::shared_ptr<metrics::Metric>>> logged;
   std::unique_ptr<Function> train_fn, test_fn, predict_fn, results_fn;
+  // predict_on_batch remembers its last plan and input signature: a call with arrays of the
+  // same shapes and dtypes (the serving loop) runs the plan directly.
+  Plan* repeat_predict_plan = nullptr;
+  std::vector<TensorSpec> repeat_predict_signature;
   std::mt19937_64 shuffle_rng{std::random_device{}()};
 
   // ---- compile and build (trainer.cpp) ----

@@ -60,6 +60,30 @@ TEST(Trainer, TrainOnBatchReturnsPreUpdateLossAndStepsOnce) {
   EXPECT_EQ(model->predict(x, training::PredictOptions{.batch_size = 4, .verbose = 0})[0].to_vector<float>(), a);
 }
 
+TEST(Trainer, RepeatedPredictOnBatchSeesNewWeightsAndOtherShapes) {
+  // The second call with the same signature runs the remembered plan directly: it must still
+  // read the current weights, return fresh tensors, and leave other shapes and dtypes to the
+  // full path.
+  auto model = linear_model();
+  model->compile({.optimizer = std::make_shared<optimizers::SGD>(0.1), .loss = "mse"});
+  const Tensor x = uniform({2, 3}, 5), y = uniform({2, 1}, 6);
+  const Tensor first = model->predict_on_batch(x)[0];
+  const Tensor second = model->predict_on_batch(x)[0];
+  EXPECT_EQ(second.to_vector<float>(), first.to_vector<float>());
+  EXPECT_NE(second.raw_data(), first.raw_data());
+  model->train_on_batch(x, y);
+  const auto expected = model->predict(x, training::PredictOptions{.verbose = 0})[0].to_vector<float>();
+  EXPECT_NE(expected, first.to_vector<float>());
+  EXPECT_EQ(model->predict_on_batch(x)[0].to_vector<float>(), expected);
+  const Tensor other = uniform({5, 3}, 7);
+  EXPECT_EQ(model->predict_on_batch(other)[0].shape(), Shape({5, 1}));
+  EXPECT_EQ(model->predict_on_batch(other)[0].to_vector<float>(),
+            model->predict(other, training::PredictOptions{.verbose = 0})[0].to_vector<float>());
+  const Tensor x64 = ops::cast(x, DType::float64);
+  EXPECT_EQ(model->predict_on_batch(x64)[0].dtype(), DType::float32);
+  EXPECT_EQ(model->predict_on_batch(x)[0].to_vector<float>(), expected);
+}
+
 TEST(Trainer, OnePlanPerBatchShape) {
   auto model = linear_model();
   model->compile({.optimizer = "sgd", .loss = "mse"});
