@@ -255,6 +255,11 @@ std::int64_t checked_units(std::int64_t units, const RecurrentOptions& o, const 
   return units;
 }
 
+// The entry add_recurrent_entries placed (null) holds the layer's regularizer when it has one.
+void write_activity_regularizer(Config& c, const Layer& layer) {
+  if (layer.activity_regularizer()) c["activity_regularizer"] = layer.activity_regularizer()->to_json();
+}
+
 RecurrentOptions cell_options(RecurrentOptions o, const std::string& cell_name) {
   o.name = cell_name;
   return o;
@@ -271,7 +276,8 @@ RecurrentOptions with_overrides(RecurrentOptions o, const std::string& name, boo
 }  // namespace
 
 SimpleRNN::SimpleRNN(std::int64_t units, RecurrentOptions options)
-    : RNN(std::make_shared<SimpleRNNCell>(checked_units(units, options, "SimpleRNN"), cell_options(options, "simple_rnn_cell")), options, "SimpleRNN") {}
+    : RNN(std::make_shared<SimpleRNNCell>(checked_units(units, options, "SimpleRNN"), cell_options(options, "simple_rnn_cell")), options,
+          "SimpleRNN") {}
 
 std::int64_t SimpleRNN::units() const { return static_cast<const BuiltinCell&>(*cell()).units(); }
 
@@ -282,6 +288,7 @@ Config SimpleRNN::get_config() const {
   c["activation"] = o.activation.name();
   c["use_bias"] = o.use_bias;
   add_recurrent_entries(c, o, true);
+  write_activity_regularizer(c, *this);
   return c;  // Keras's SimpleRNN config has no seed
 }
 
@@ -290,7 +297,8 @@ std::shared_ptr<RNN> SimpleRNN::clone(const std::string& name, bool go_backwards
 }
 
 LSTM::LSTM(std::int64_t units, RecurrentOptions options)
-    : RNN(std::make_shared<LSTMCell>(checked_units(units, options, "LSTM"), cell_options(options, "lstm_cell")), options, "LSTM") {}
+    : RNN(std::make_shared<LSTMCell>(checked_units(units, options, "LSTM"), cell_options(options, "lstm_cell")), options,
+          "LSTM") {}
 
 std::int64_t LSTM::units() const { return static_cast<const BuiltinCell&>(*cell()).units(); }
 
@@ -308,6 +316,7 @@ Config LSTM::get_config() const {
     c[it.key()] = it.value();
     if (it.key() == "bias_initializer") c["unit_forget_bias"] = o.unit_forget_bias;
   }
+  write_activity_regularizer(c, *this);
   c["seed"] = seed_json(o);
   return c;
 }
@@ -317,7 +326,8 @@ std::shared_ptr<RNN> LSTM::clone(const std::string& name, bool go_backwards, boo
 }
 
 GRU::GRU(std::int64_t units, RecurrentOptions options)
-    : RNN(std::make_shared<GRUCell>(checked_units(units, options, "GRU"), cell_options(options, "gru_cell")), options, "GRU") {}
+    : RNN(std::make_shared<GRUCell>(checked_units(units, options, "GRU"), cell_options(options, "gru_cell")), options,
+          "GRU") {}
 
 std::int64_t GRU::units() const { return static_cast<const BuiltinCell&>(*cell()).units(); }
 
@@ -329,6 +339,7 @@ Config GRU::get_config() const {
   c["recurrent_activation"] = o.recurrent_activation.name();
   c["use_bias"] = o.use_bias;
   add_recurrent_entries(c, o, true);
+  write_activity_regularizer(c, *this);
   c["reset_after"] = o.reset_after;
   c["seed"] = seed_json(o);
   return c;

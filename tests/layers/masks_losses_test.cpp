@@ -105,6 +105,16 @@ TEST(LayerLosses, ActivityRegularizerInTheConfigsThatHaveTheKey) {
   EXPECT_EQ(r["module"], "keras.regularizers");
   EXPECT_EQ(r["config"]["l1"], 0.0);
   EXPECT_EQ(r["config"]["l2"], 0.01);
+  auto lstm = make<LSTM>(2);
+  lstm->set_activity_regularizer(keras::regularizers::L1L2{.l1 = 0.5});
+  const auto lc = lstm->get_config();
+  EXPECT_EQ(lc["activity_regularizer"]["config"]["l1"], 0.5);
+  // Keras's key order is kept: activity_regularizer right after bias_regularizer.
+  std::vector<std::string> keys;
+  for (auto it = lc.begin(); it != lc.end(); ++it) keys.push_back(it.key());
+  const auto at = std::find(keys.begin(), keys.end(), "activity_regularizer");
+  ASSERT_NE(at, keys.end());
+  EXPECT_EQ(*(at - 1), "bias_regularizer");
   // Its penalty follows each call: 0.01 * sum(y²) / batch.
   const Tensor y = (*conv)(ops::ones({2, 4, 1}));
   ASSERT_EQ(conv->losses().size(), 1u);
