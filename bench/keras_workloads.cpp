@@ -2,7 +2,8 @@
 // with the public Keras API as a user writes them, one workload per process, timed per epoch.
 //
 //   keras_workloads --workload seed|mlp|cnn|lstm|fashion_cnn [--mode train|predict]
-//                   [--batch N] [--samples N] [--repeats N] [--min-time S] [--threads N]
+//                   [--batch N] [--samples N] [--repeats N] [--min-time S] [--max-time S]
+//                   [--threads N]
 //
 // train:   model.compile(Adam, loss) then model.fit(x, y, batch_size, epochs=1, verbose=0,
 //          shuffle=false) on `samples` random samples; one timed run = one epoch.
@@ -11,7 +12,8 @@
 // An untimed warm-up first (training: a few batches of each batch shape, which traces the
 // compiled plans; prediction: one run), then `repeats` timed runs —
 // more when a run is shorter than --min-time, so that short runs are not judged by a handful
-// of samples. Prints one JSON line: the median samples/s, every run, and the peak resident
+// of samples, fewer once --max-time seconds have passed (a cap for machines so loaded that
+// one measurement would take many minutes). Prints one JSON line: the median samples/s, every run, and the peak resident
 // memory of this process (getrusage ru_maxrss).
 //
 // bench/torch_workloads.py and bench/libtorch/torch_workloads.cpp take the same arguments and
@@ -49,13 +51,14 @@ struct Args {
   std::int64_t samples = 0;  // 0: the workload's epoch
   int repeats = 5;
   double min_time = 0.2;
+  double max_time = 0;  // > 0: stop after this many seconds of timed runs, even before `repeats`
   int threads = 1;
 };
 
 [[noreturn]] void usage(const std::string& message) {
   std::cerr << "keras_workloads: " << message
             << "\nusage: keras_workloads --workload seed|mlp|cnn|lstm|fashion_cnn [--mode train|predict] [--batch N]"
-               " [--samples N] [--repeats N] [--min-time S] [--threads N]\n";
+               " [--samples N] [--repeats N] [--min-time S] [--max-time S] [--threads N]\n";
   std::exit(2);
 }
 
@@ -71,6 +74,7 @@ Args parse(int argc, char** argv) {
     else if (flag == "--samples") a.samples = std::atoll(value);
     else if (flag == "--repeats") a.repeats = std::atoi(value);
     else if (flag == "--min-time") a.min_time = std::atof(value);
+    else if (flag == "--max-time") a.max_time = std::atof(value);
     else if (flag == "--threads") a.threads = std::atoi(value);
     else usage("unknown option " + flag);
   }
@@ -193,7 +197,7 @@ std::vector<double> time_runs(const Args& args, std::int64_t items, const std::f
     const double s = seconds_since(start);
     total += s;
     rates.push_back(static_cast<double>(items) / s);
-    if (rates.size() >= 1000) break;
+    if (rates.size() >= 1000 || (args.max_time > 0 && total >= args.max_time)) break;
   }
   return rates;
 }

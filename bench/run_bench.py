@@ -67,6 +67,9 @@ def parse_args():
     p.add_argument("--threads", default="1 2")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--min-time", type=float, default=0.5)
+    p.add_argument("--max-time", type=float, default=40,
+                   help="seconds of timed runs after which a measurement stops even with fewer than --repeats "
+                        "runs (at least one); such entries are marked")
     p.add_argument("--quick", action="store_true", help="few samples, for development")
     p.add_argument("--workloads", default="", help="row keys or workload names to run (default all)")
     p.add_argument("--systems", default=" ".join(SYSTEMS))
@@ -98,7 +101,7 @@ def measure(args, row, threads):
     key, workload, mode, batch, samples, quick_samples = row
     n = quick_samples if args.quick else samples
     common = ["--workload", workload, "--mode", mode, "--batch", str(batch), "--repeats", str(args.repeats),
-              "--min-time", str(args.min_time), "--threads", str(threads)]
+              "--min-time", str(args.min_time), "--max-time", str(args.max_time), "--threads", str(threads)]
     if n:
         common += ["--samples", str(n)]
     base = dict(os.environ, OMP_NUM_THREADS=str(threads), KERAS_NUM_THREADS=str(threads))
@@ -179,8 +182,11 @@ def machine_info(args):
     }
 
 
-def fmt_rate(r):
-    return f"{r:,.0f}" if r else "-"
+REPEATS_WANTED = [5]  # set from --repeats in main(); fewer runs than this mark an entry as capped
+
+
+def fmt_rate(r, capped=False):
+    return (f"{r:,.0f}" + ("†" if capped else "")) if r else "-"
 
 
 def fmt_mib(kib):
@@ -198,6 +204,7 @@ def table_rows(results):
                     "rss_kib": {s: best[s]["peak_rss_kib"] for s in best},
                     "step_us": {s: best[s]["step_us"] for s in best},
                     "samples": next(iter(best.values()))["samples"] if best else 0,
+                    "capped": [s for s in best if len(best[s]["runs"]) < REPEATS_WANTED[0]],
                     "settings": {s: {k: best[s].get(k) for k in ("openblas_threads", "memory_format")} for s in best}})
     return out
 
@@ -209,7 +216,7 @@ def markdown_table(rows):
     for r in rows:
         ratio = f"**{r['ratio']:.2f}×**" if r["ratio"] else "-"
         rss = " / ".join(fmt_mib(r["rss_kib"].get(s)) for s in SYSTEMS)
-        lines.append(f"| {r['label']} | {r['threads']} | " + " | ".join(fmt_rate(r["rate"].get(s)) for s in SYSTEMS) +
+        lines.append(f"| {r['label']} | {r['threads']} | " + " | ".join(fmt_rate(r["rate"].get(s), s in r["capped"]) for s in SYSTEMS) +
                      f" | {ratio} | {rss} |")
     return "\n".join(lines)
 
@@ -221,7 +228,7 @@ def text_table(rows):
     for r in rows:
         ratio = f"{r['ratio']:7.2f}" if r["ratio"] else "      -"
         rss = "/".join(fmt_mib(r["rss_kib"].get(s)) for s in SYSTEMS)
-        lines.append(f"{r['label']:<28} {r['threads']:>3} " + " ".join(f"{fmt_rate(r['rate'].get(s)):>12}" for s in SYSTEMS)
+        lines.append(f"{r['label']:<28} {r['threads']:>3} " + " ".join(f"{fmt_rate(r['rate'].get(s), s in r['capped']):>12}" for s in SYSTEMS)
                      + f" {ratio}  {rss:>15}")
     return "\n".join(lines)
 
@@ -324,6 +331,9 @@ def write_doc(path, rows, info, args, png_name, elapsed):
             f"![samples/s per workload, log scale]({png_name})", "",
             "Samples per timed run, where fewer than an epoch (the same for the three systems):", ""]
     body += [f"- {n}" for n in sample_note(rows, args.quick)] or ["- none"]
+    if any(r["capped"] for r in rows):
+        body += ["", f"† fewer than {args.repeats} timed runs: the measurement reached the {args.max_time:g}-second cap "
+                 "(`BENCH_MAX_TIME`) first; the median of the runs it made."]
     body += ["", "Peers' best settings (OpenBLAS threads, memory format) per row are in `performance.json`.", "",
              "Issue #7's targets in this run:", ""]
     body += [f"- {'met' if ok else '**missed**'}: {t}" for t, ok in checks]
@@ -347,6 +357,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     wanted = set(args.workloads.split())
     rows = [r for r in ROWS if not wanted or r[0] in wanted or r[1] in wanted]
+    REPEATS_WANTED[0] = args.repeats
     thread_counts = [int(t) for t in args.threads.split()]
     started, load_before = time.time(), os.getloadavg()[0]
     results, all_variants = [], []
@@ -371,6 +382,8 @@ def main():
     print(step_table(rows_out, False))
     for n in sample_note(rows_out, args.quick):
         print(f"note: {n}")
+    if any(r["capped"] for r in rows_out):
+        print(f"† fewer than {args.repeats} timed runs: the {args.max_time:g} s cap (BENCH_MAX_TIME) was reached first")
     print("\nissue #7 targets:")
     for t, ok in targets(rows_out):
         print(f"  [{'met' if ok else 'MISSED'}] {t}")

@@ -13,6 +13,8 @@
 #   BENCH_REPEATS        timed runs per measurement, median reported (default 5, quick 3)
 #   BENCH_MIN_TIME       seconds the timed runs of one measurement last at least, per repeat
 #                        (default 0.5, quick 0.1): short epochs are repeated more often
+#   BENCH_MAX_TIME       seconds of timed runs after which one measurement stops even before
+#                        BENCH_REPEATS runs (default 40; marked † in the table)
 #   BENCH_THREADS        thread counts (default "1 2", quick "1")
 #   BENCH_WORKLOADS      rows or workloads to run, e.g. "seed mlp" or "seed_train_b32" (default all)
 #   BENCH_SYSTEMS        default "keras.cpp PyTorch libtorch"
@@ -67,11 +69,12 @@ else
   doc_args=(--doc "$out/performance.md")
 fi
 command="make bench"
-for v in BENCH_QUICK BENCH_REPEATS BENCH_MIN_TIME BENCH_THREADS BENCH_WORKLOADS BENCH_SYSTEMS BENCH_TORCH_FORMATS; do
+for v in BENCH_QUICK BENCH_REPEATS BENCH_MIN_TIME BENCH_MAX_TIME BENCH_THREADS BENCH_WORKLOADS BENCH_SYSTEMS BENCH_TORCH_FORMATS; do
   [[ -n "${!v:-}" ]] && command="$v=\"${!v}\" $command"
 done
 
 exec "$python" bench/run_bench.py --keras "$keras_bin" --libtorch "$libtorch_bin" --python "$python" \
-  --threads "$threads" --repeats "$repeats" --min-time "$min_time" ${quick:+--quick} \
+  --threads "$threads" --repeats "$repeats" --min-time "$min_time" --max-time "${BENCH_MAX_TIME:-40}" \
+  ${quick:+--quick} \
   --workloads "${BENCH_WORKLOADS:-}" --systems "${BENCH_SYSTEMS:-keras.cpp PyTorch libtorch}" \
   --torch-formats "${BENCH_TORCH_FORMATS:-auto}" --out "$out" "${doc_args[@]}" --command "$command"

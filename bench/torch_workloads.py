@@ -34,6 +34,7 @@ def parse_args():
     p.add_argument("--samples", type=int, default=0, help="samples per run (default: the workload's epoch)")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--min-time", type=float, default=0.2)
+    p.add_argument("--max-time", type=float, default=0, help="stop after this many seconds of timed runs")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--memory-format", default="nchw", choices=["nchw", "channels_last"])
     return p.parse_args()
@@ -90,7 +91,7 @@ def time_runs(args, items, run, warm_up=None):
         elapsed = time.perf_counter() - start
         total += elapsed
         rates.append(items / elapsed)
-        if len(rates) >= 1000:
+        if len(rates) >= 1000 or (args.max_time > 0 and total >= args.max_time):
             break
     return rates
 

@@ -32,6 +32,7 @@ struct Args {
   std::int64_t samples = 0;
   int repeats = 5;
   double min_time = 0.2;
+  double max_time = 0;  // > 0: stop after this many seconds of timed runs, even before `repeats`
   int threads = 1;
   std::string memory_format = "nchw";
 };
@@ -53,6 +54,7 @@ Args parse(int argc, char** argv) {
     else if (flag == "--samples") a.samples = std::atoll(value);
     else if (flag == "--repeats") a.repeats = std::atoi(value);
     else if (flag == "--min-time") a.min_time = std::atof(value);
+    else if (flag == "--max-time") a.max_time = std::atof(value);
     else if (flag == "--threads") a.threads = std::atoi(value);
     else if (flag == "--memory-format") a.memory_format = value;
     else usage("unknown option " + flag);
@@ -156,7 +158,7 @@ std::vector<double> time_runs(const Args& args, std::int64_t items, const std::f
     const double s = seconds_since(start);
     total += s;
     rates.push_back(static_cast<double>(items) / s);
-    if (rates.size() >= 1000) break;
+    if (rates.size() >= 1000 || (args.max_time > 0 && total >= args.max_time)) break;
   }
   return rates;
 }
