@@ -24,6 +24,32 @@ std::vector<T>& thread_buffer() {
   return buffer;
 }
 
+// The channel loops as functions of their own: restrict-qualified parameters let them
+// vectorise (inside the tap callbacks GCC must assume the pointers alias).
+template <typename T>
+void argmax_start(const T* __restrict xv, std::int64_t offset, std::int64_t c, T* __restrict best,
+                  std::int64_t* __restrict where) {
+  for (std::int64_t j = 0; j < c; ++j) {
+    best[j] = xv[j];
+    where[j] = offset + j;
+  }
+}
+
+template <typename T>
+void argmax_update(const T* __restrict xv, std::int64_t offset, std::int64_t c, T* __restrict best,
+                   std::int64_t* __restrict where) {
+  for (std::int64_t j = 0; j < c; ++j) {
+    const bool take = xv[j] > best[j];
+    best[j] = take ? xv[j] : best[j];
+    where[j] = take ? offset + j : where[j];
+  }
+}
+
+template <typename T>
+void max_into(const T* __restrict xv, std::int64_t c, T* __restrict y) {
+  for (std::int64_t j = 0; j < c; ++j) y[j] = xv[j] > y[j] ? xv[j] : y[j];
+}
+
 // For output row r: best[j] = the window maximum of channel j and where[j] its input offset
 // (-1 for a window entirely in the padding). The first in-bounds position seeds the maximum
 // and later ones replace it only when strictly greater, so ties keep the first; the update is
@@ -33,20 +59,9 @@ void window_argmax(const ConvGeometry& g, std::int64_t r, const T* x, T* __restr
                    std::int64_t* __restrict where) {
   bool first = true;
   for_each_tap(g, decode_row(g, r), [&](std::int64_t, std::int64_t offset) {
-    const T* __restrict xv = x + offset;
-    if (first) {
-      for (std::int64_t j = 0; j < g.c; ++j) {
-        best[j] = xv[j];
-        where[j] = offset + j;
-      }
-      first = false;
-      return;
-    }
-    for (std::int64_t j = 0; j < g.c; ++j) {
-      const bool take = xv[j] > best[j];
-      best[j] = take ? xv[j] : best[j];
-      where[j] = take ? offset + j : where[j];
-    }
+    if (first) argmax_start(x + offset, offset, g.c, best, where);
+    else argmax_update(x + offset, offset, g.c, best, where);
+    first = false;
   });
   if (first) std::fill(where, where + g.c, std::int64_t{-1});
 }
@@ -61,10 +76,8 @@ void max_pool_forward(const ConvGeometry& g, const T* x, T* y) {
                  for (std::int64_t r = begin; r < end; ++r) {
                    T* yr = y + r * c;
                    std::fill(yr, yr + c, -std::numeric_limits<T>::infinity());
-                   for_each_tap(g, decode_row(g, r), [&](std::int64_t, std::int64_t offset) {
-                     const T* xv = x + offset;
-                     for (std::int64_t j = 0; j < c; ++j) yr[j] = xv[j] > yr[j] ? xv[j] : yr[j];
-                   });
+                   for_each_tap(g, decode_row(g, r),
+                                [&](std::int64_t, std::int64_t offset) { pool_detail::max_into(x + offset, c, yr); });
                  }
                });
 }
