@@ -105,8 +105,10 @@ class Pool {
   void worker_loop() {
     std::uint64_t seen = 0;
     for (;;) {
-      // About 50-100 microseconds of spinning, then sleep until the next job.
-      for (int spins = 0; spins < 20000 && generation_.load(std::memory_order_acquire) == seen; ++spins) cpu_relax();
+      // Spin for the next job a little (a pause is 40-140 cycles: tens of microseconds in
+      // all, the gap between a step's parallel kernels), then sleep: on an oversubscribed
+      // machine a longer spin only takes time from the thread that would post the next job.
+      for (int spins = 0; spins < 2000 && generation_.load(std::memory_order_acquire) == seen; ++spins) cpu_relax();
       if (generation_.load(std::memory_order_acquire) == seen) {
         std::unique_lock<std::mutex> lock(mutex_);
         ++sleepers_;
