@@ -403,10 +403,15 @@ Outputs Layer::dispatch(const std::vector<Tensor>& inputs, std::optional<bool> t
   if (activity_regularizer_)
     for (const Tensor& t : out)
       if (t.defined() && is_floating(t.dtype())) add_loss(activity_regularizer_->per_batch(t));
-  if (supports_masking_ && inputs.size() == 1) {
-    const Tensor previous = get_keras_mask(inputs.front());
-    if (previous.defined()) {
-      const Tensor mask = compute_mask(inputs.front(), previous);
+  if (supports_masking_) {
+    std::vector<Tensor> previous;
+    bool any = false;
+    for (const Tensor& t : inputs) {
+      previous.push_back(get_keras_mask(t));
+      any = any || previous.back().defined();
+    }
+    if (any) {
+      const Tensor mask = inputs.size() == 1 ? compute_mask(inputs.front(), previous.front()) : compute_mask(inputs, previous);
       if (mask.defined())
         for (const Tensor& t : out)
           if (t.defined() && !get_keras_mask(t).defined()) set_keras_mask(t, mask);
@@ -416,6 +421,8 @@ Outputs Layer::dispatch(const std::vector<Tensor>& inputs, std::optional<bool> t
 }
 
 Tensor Layer::compute_mask(const Tensor&, const Tensor& previous_mask) { return previous_mask; }
+
+Tensor Layer::compute_mask(const std::vector<Tensor>&, const std::vector<Tensor>&) { return Tensor(); }
 
 void Layer::add_loss(const Tensor& loss) {
   if (!loss.defined()) throw ValueError("Layer \"" + name() + "\": add_loss expects a defined tensor.");

@@ -49,6 +49,13 @@ void Merge::build(const std::vector<Shape>& input_shapes) {
 
 Outputs Merge::call(const std::vector<Tensor>& inputs, bool) { return Outputs{merge_function(inputs)}; }
 
+Tensor Merge::compute_mask(const std::vector<Tensor>&, const std::vector<Tensor>& previous_masks) {
+  Tensor out;
+  for (const Tensor& m : previous_masks)
+    if (m.defined()) out = out.defined() ? ops::logical_and(out, m) : m;
+  return out;
+}
+
 Tensor Add::merge_function(const std::vector<Tensor>& inputs) {
   Tensor out = inputs.front();
   for (std::size_t i = 1; i < inputs.size(); ++i) out = ops::add(out, inputs[i]);
@@ -119,6 +126,22 @@ void Concatenate::build(const std::vector<Shape>& input_shapes) {
 }
 
 Tensor Concatenate::merge_function(const std::vector<Tensor>& inputs) { return ops::concatenate(inputs, axis_); }
+
+Tensor Concatenate::compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& previous_masks) {
+  std::vector<Tensor> masks;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& x = inputs[i];
+    const Tensor& m = previous_masks[i];
+    // Element-shaped masks: all true without one; a (batch, steps) mask spread over the features
+    // (or-ing with false broadcasts it without needing the concrete shape).
+    const Tensor none = ops::cast(ops::zeros_like(x), DType::bool_);
+    if (!m.defined()) masks.push_back(ops::logical_not(none));
+    else if (m.rank() < x.rank()) masks.push_back(ops::logical_or(none, ops::expand_dims(m, -1)));
+    else masks.push_back(m);
+  }
+  const Tensor joined = ops::cast(ops::concatenate(masks, axis_), DType::float32);
+  return ops::greater(ops::max(joined, -1), Tensor::scalar(0.0, DType::float32));
+}
 
 Config Concatenate::get_config() const {
   Config c = base_config();

@@ -63,6 +63,27 @@ TEST(MaskPropagation, LayerChainEagerlyAndThroughTimeDistributed) {
   EXPECT_EQ(get_keras_mask(d).to_vector<std::int32_t>(), (std::vector<std::int32_t>{1, 0, 1}));
 }
 
+TEST(MaskPropagation, MergeLayersCombineTheirInputsMasks) {
+  keras::clear_session();
+  auto emb = make<Embedding>(10, 3, EmbeddingOptions{.mask_zero = true});
+  const Tensor a = (*emb)(Tensor::from_vector(std::vector<std::int32_t>{1, 0, 2, 0}, Shape{1, 4}));
+  const Tensor b = (*emb)(Tensor::from_vector(std::vector<std::int32_t>{1, 1, 0, 0}, Shape{1, 4}));
+  using V = std::vector<std::int32_t>;
+  auto mask_of = [](const Tensor& t) { return get_keras_mask(t).to_vector<std::int32_t>(); };
+  EXPECT_EQ(mask_of((*make<Add>())({a, b})), (V{1, 0, 0, 0}));  // Keras's Merge: all()
+  EXPECT_EQ(mask_of((*make<Maximum>())({a, b})), (V{1, 0, 0, 0}));
+  // An unmasked input does not restrict the others.
+  const Tensor plain = ops::ones({1, 4, 3});
+  EXPECT_EQ(mask_of((*make<Multiply>())({a, plain})), (V{1, 0, 1, 0}));
+  // Concatenate on the features: any() over them, so a step is kept if either input keeps it.
+  EXPECT_EQ(mask_of((*make<Concatenate>(-1))({a, b})), (V{1, 1, 1, 0}));
+  EXPECT_EQ(mask_of((*make<Concatenate>(-1))({a, plain})), (V{1, 1, 1, 1}));
+  // On the time axis: the masks follow their steps.
+  EXPECT_EQ(mask_of((*make<Concatenate>(1))({a, b})), (V{1, 0, 1, 0, 1, 1, 0, 0}));
+  EXPECT_FALSE(get_keras_mask((*make<Dot>(-1))({a, b})).defined());
+  EXPECT_FALSE(get_keras_mask((*make<Add>())({plain, plain})).defined());
+}
+
 TEST(LayerLosses, ActivityRegularizationAddsItsPenaltyPerCall) {
   keras::clear_session();
   auto ar = make<ActivityRegularization>(0.1, 0.01);

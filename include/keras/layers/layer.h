@@ -195,13 +195,16 @@ class Layer : public std::enable_shared_from_this<Layer> {
   const std::optional<regularizers::L1L2>& activity_regularizer() const { return activity_regularizer_; }
 
   // ---- masks ----
-  /// Keras's `supports_masking`: after a call on one input that carries a Keras mask
-  /// (keras/layers/core_extra.h), outputs that have none receive compute_mask(input, mask).
+  /// Keras's `supports_masking`: after a call whose inputs carry Keras masks
+  /// (keras/layers/core_extra.h), outputs that have none receive compute_mask(input(s), mask(s)).
   /// A layer that does not support masking drops the mask, as in Keras.
   bool supports_masking() const { return supports_masking_; }
   void set_supports_masking(bool value) { supports_masking_ = value; }
   /// The output mask for an input carrying `previous_mask`; by default that same mask.
   virtual Tensor compute_mask(const Tensor& input, const Tensor& previous_mask);
+  /// Several inputs (merge layers): `previous_masks` holds each input's mask (undefined where
+  /// it has none, at least one defined). By default no output mask.
+  virtual Tensor compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& previous_masks);
 
  protected:
   /// Built-in layers pass their Keras class name so that their auto-name is taken at

@@ -22,9 +22,14 @@ class Merge : public Layer {
   using Layer::build;
   Outputs call(const std::vector<Tensor>& inputs, bool training) override;
   using Layer::call;
+  /// Keras's Merge.compute_mask: a step is kept where every masked input keeps it.
+  Tensor compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& previous_masks) override;
+  using Layer::compute_mask;
 
  protected:
-  Merge(LayerOptions options, const std::string& class_name) : Layer(std::move(options), class_name) {}
+  Merge(LayerOptions options, const std::string& class_name) : Layer(std::move(options), class_name) {
+    set_supports_masking(true);
+  }
   bool expects_list_input() const override { return true; }
   virtual Tensor merge_function(const std::vector<Tensor>& inputs) = 0;
 };
@@ -88,6 +93,10 @@ class Concatenate : public Merge {
   void build(const std::vector<Shape>& input_shapes) override;
   using Merge::build;
   Config get_config() const override;
+  /// Keras's Concatenate.compute_mask: each input's mask (all true where it has none) spread
+  /// over its features, concatenated along `axis`, then any() over the last axis.
+  Tensor compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& previous_masks) override;
+  using Merge::compute_mask;
 
  protected:
   Tensor merge_function(const std::vector<Tensor>& inputs) override;
@@ -106,6 +115,9 @@ class Dot : public Merge {
   void build(const std::vector<Shape>& input_shapes) override;
   using Merge::build;
   Config get_config() const override;
+  /// Keras's Dot outputs no mask.
+  Tensor compute_mask(const std::vector<Tensor>&, const std::vector<Tensor>&) override { return Tensor(); }
+  using Merge::compute_mask;
 
  protected:
   Tensor merge_function(const std::vector<Tensor>& inputs) override;
