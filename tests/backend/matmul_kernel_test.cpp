@@ -37,7 +37,11 @@ struct Dims {
 
 std::vector<Dims> sizes() {
   std::vector<Dims> out = {{1, 1, 1}, {1, 7, 3}, {5, 1, 4}, {3, 3, 1}, {7, 5, 3}, {8, 8, 8}, {9, 8, 8}, {17, 13, 11},
-                           {64, 33, 70}, {128, 96, 65}, {2, 3, 0}};
+                           {64, 33, 70}, {128, 96, 65}, {2, 3, 0},
+                           // row and outer-product shapes (gemm_small below kRowGemmWork, BLAS above)
+                           {1, 75, 75}, {75, 75, 1}, {1, 3, 75}, {1, 200, 100},
+                           // split across the thread pool by rows, and by columns (n > m)
+                           {300, 40, 64}, {40, 300, 64}};
   std::mt19937 rng(11);
   auto dim = [&] { return static_cast<std::int64_t>(1 + rng() % 40); };
   for (int i = 0; i < 20; ++i) out.push_back({dim(), dim(), dim()});
