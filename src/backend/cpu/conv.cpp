@@ -45,6 +45,11 @@ void copy_channels(T* __restrict dst, const T* __restrict src, std::int64_t n) {
   for (std::int64_t j = 0; j < n; ++j) dst[j] = src[j];
 }
 
+template <typename T>
+void add_channels(T* __restrict dst, const T* __restrict src, std::int64_t n) {
+  for (std::int64_t j = 0; j < n; ++j) dst[j] += src[j];
+}
+
 // cols (r1 - r0, taps * cg): row r holds group `group`'s input channels under every tap of
 // output row r, zeros where a tap falls into the padding. Only the padded taps are zeroed
 // (tracked in a bit mask when there are at most 64 taps).
@@ -77,9 +82,7 @@ void col2im_add(const ConvGeometry& g, const T* cols, std::int64_t group, std::i
   for (std::int64_t r = r0; r < r1; ++r) {
     const T* row = cols + (r - r0) * width;
     for_each_tap(g, decode_row(g, r), [&](std::int64_t tap, std::int64_t offset) {
-      T* dst = dx + offset + group * cg;
-      const T* src = row + tap * cg;
-      for (std::int64_t j = 0; j < cg; ++j) dst[j] += src[j];
+      add_channels(dx + offset + group * cg, row + tap * cg, cg);
     });
   }
 }
