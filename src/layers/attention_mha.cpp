@@ -151,9 +151,12 @@ Config EinsumDense::get_config() const {
   c["bias_axes"] = bias_axes_.empty() ? Config(nullptr) : Config(bias_axes_);
   c["kernel_initializer"] = initializers::serialize(*kernel_initializer_.resolve());
   c["bias_initializer"] = initializers::serialize(*bias_initializer_.resolve("zeros"));
-  for (const char* k : {"kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                        "bias_constraint", "quantization_config"})
-    c[k] = nullptr;
+  c["kernel_regularizer"] = regularizers::to_json(weight_regularizer("kernel"));
+  c["bias_regularizer"] = regularizers::to_json(weight_regularizer("bias"));
+  c["activity_regularizer"] = regularizers::to_json(activity_regularizer());
+  c["kernel_constraint"] = constraints::to_json(weight_constraint("kernel"));
+  c["bias_constraint"] = constraints::to_json(weight_constraint("bias"));
+  c["quantization_config"] = nullptr;
   return c;
 }
 

@@ -51,6 +51,7 @@ void BaseDepthwiseConv::build(const Shape& input_shape) {
   kernel_shape.push_back(channels);
   kernel_shape.push_back(depth_multiplier_);
   kernel_ = add_weight("kernel", kernel_shape, depthwise_initializer_, true);
+  bind_weight_argument(kernel_, "depthwise");  // Keras's depthwise_regularizer/_constraint
   if (use_bias_) bias_ = add_weight("bias", {channels * depth_multiplier_}, bias_initializer_.resolve("zeros"), true);
   set_input_spec({detail::channel_spec(rank_, cf, channels)});
 }
@@ -73,11 +74,11 @@ Config BaseDepthwiseConv::get_config() const {
   c["use_bias"] = use_bias_;
   c["depthwise_initializer"] = initializers::serialize(*depthwise_initializer_.resolve());
   c["bias_initializer"] = initializers::serialize(*bias_initializer_.resolve("zeros"));
-  c["depthwise_regularizer"] = nullptr;
-  c["bias_regularizer"] = nullptr;
+  c["depthwise_regularizer"] = regularizers::to_json(weight_regularizer("depthwise"));
+  c["bias_regularizer"] = regularizers::to_json(weight_regularizer("bias"));
   c["activity_regularizer"] = activity_regularizer() ? activity_regularizer()->to_json() : Config(nullptr);
-  c["depthwise_constraint"] = nullptr;
-  c["bias_constraint"] = nullptr;
+  c["depthwise_constraint"] = constraints::to_json(weight_constraint("depthwise"));
+  c["bias_constraint"] = constraints::to_json(weight_constraint("bias"));
   return c;
 }
 
@@ -155,13 +156,13 @@ Config BaseSeparableConv::get_config() const {
   c["depthwise_initializer"] = initializers::serialize(*depthwise_initializer_.resolve());
   c["pointwise_initializer"] = initializers::serialize(*pointwise_initializer_.resolve());
   c["bias_initializer"] = initializers::serialize(*bias_initializer_.resolve("zeros"));
-  c["depthwise_regularizer"] = nullptr;
-  c["pointwise_regularizer"] = nullptr;
-  c["bias_regularizer"] = nullptr;
+  c["depthwise_regularizer"] = regularizers::to_json(weight_regularizer("depthwise"));
+  c["pointwise_regularizer"] = regularizers::to_json(weight_regularizer("pointwise"));
+  c["bias_regularizer"] = regularizers::to_json(weight_regularizer("bias"));
   c["activity_regularizer"] = activity_regularizer() ? activity_regularizer()->to_json() : Config(nullptr);
-  c["depthwise_constraint"] = nullptr;
-  c["pointwise_constraint"] = nullptr;
-  c["bias_constraint"] = nullptr;
+  c["depthwise_constraint"] = constraints::to_json(weight_constraint("depthwise"));
+  c["pointwise_constraint"] = constraints::to_json(weight_constraint("pointwise"));
+  c["bias_constraint"] = constraints::to_json(weight_constraint("bias"));
   return c;
 }
 

@@ -77,11 +77,11 @@ Config BaseConv::get_config() const {
   c["use_bias"] = use_bias_;
   c["kernel_initializer"] = initializers::serialize(*kernel_initializer_.resolve());
   c["bias_initializer"] = initializers::serialize(*bias_initializer_.resolve("zeros"));
-  c["kernel_regularizer"] = nullptr;
-  c["bias_regularizer"] = nullptr;
+  c["kernel_regularizer"] = regularizers::to_json(weight_regularizer("kernel"));
+  c["bias_regularizer"] = regularizers::to_json(weight_regularizer("bias"));
   c["activity_regularizer"] = activity_regularizer() ? activity_regularizer()->to_json() : Config(nullptr);
-  c["kernel_constraint"] = nullptr;
-  c["bias_constraint"] = nullptr;
+  c["kernel_constraint"] = constraints::to_json(weight_constraint("kernel"));
+  c["bias_constraint"] = constraints::to_json(weight_constraint("bias"));
   return c;
 }
 
@@ -173,11 +173,11 @@ Config BaseConvTranspose::get_config() const {
   c["use_bias"] = use_bias_;
   c["kernel_initializer"] = initializers::serialize(*kernel_initializer_.resolve());
   c["bias_initializer"] = initializers::serialize(*bias_initializer_.resolve("zeros"));
-  c["kernel_regularizer"] = nullptr;
-  c["bias_regularizer"] = nullptr;
+  c["kernel_regularizer"] = regularizers::to_json(weight_regularizer("kernel"));
+  c["bias_regularizer"] = regularizers::to_json(weight_regularizer("bias"));
   c["activity_regularizer"] = activity_regularizer() ? activity_regularizer()->to_json() : Config(nullptr);
-  c["kernel_constraint"] = nullptr;
-  c["bias_constraint"] = nullptr;
+  c["kernel_constraint"] = constraints::to_json(weight_constraint("kernel"));
+  c["bias_constraint"] = constraints::to_json(weight_constraint("bias"));
   return c;
 }
 

@@ -92,6 +92,10 @@ Dense::Dense(std::int64_t units, DenseOptions o)
   // Resolve names now so that a typo fails at construction, as in Keras.
   kernel_initializer_.resolve();
   bias_initializer_.resolve("zeros");
+  set_weight_regularizer("kernel", o.kernel_regularizer);
+  set_weight_regularizer("bias", o.bias_regularizer);
+  set_weight_constraint("kernel", o.kernel_constraint);
+  set_weight_constraint("bias", o.bias_constraint);
 }
 
 void Dense::build(const Shape& input_shape) {
@@ -127,10 +131,10 @@ Config Dense::get_config() const {
   c["use_bias"] = use_bias_;
   c["kernel_initializer"] = initializers::serialize(*kernel_initializer_.resolve());
   c["bias_initializer"] = initializers::serialize(*bias_initializer_.resolve("zeros"));
-  c["kernel_regularizer"] = nullptr;
-  c["bias_regularizer"] = nullptr;
-  c["kernel_constraint"] = nullptr;
-  c["bias_constraint"] = nullptr;
+  c["kernel_regularizer"] = regularizers::to_json(weight_regularizer("kernel"));
+  c["bias_regularizer"] = regularizers::to_json(weight_regularizer("bias"));
+  c["kernel_constraint"] = constraints::to_json(weight_constraint("kernel"));
+  c["bias_constraint"] = constraints::to_json(weight_constraint("bias"));
   c["quantization_config"] = nullptr;
   return c;
 }

@@ -54,9 +54,9 @@ Config Embedding::get_config() const {
   c["input_dim"] = input_dim_;
   c["output_dim"] = output_dim_;
   c["embeddings_initializer"] = initializers::serialize(*embeddings_initializer_.resolve("uniform"));
-  c["embeddings_regularizer"] = nullptr;
+  c["embeddings_regularizer"] = regularizers::to_json(weight_regularizer("embeddings"));
   c["activity_regularizer"] = activity_regularizer() ? activity_regularizer()->to_json() : Config(nullptr);
-  c["embeddings_constraint"] = nullptr;
+  c["embeddings_constraint"] = constraints::to_json(weight_constraint("embeddings"));
   c["mask_zero"] = mask_zero_;
   c["quantization_config"] = nullptr;
   return c;

@@ -181,7 +181,44 @@ Variable Layer::add_weight(const std::string& name, const Shape& shape, const in
   auto init = initializer.resolve(is_floating(d) ? "glorot_uniform" : "zeros");
   Variable v((*init)(shape, d), name, trainable);
   (trainable ? trainable_vars_ : non_trainable_vars_).push_back(v);
+  const std::string suffix = "_kernel";
+  const bool kernel_like = name.size() > suffix.size() && name.ends_with(suffix);
+  bind_weight_argument(v, kernel_like ? name.substr(0, name.size() - suffix.size()) : name);
   return v;
+}
+
+void Layer::bind_weight_argument(const Variable& weight, const std::string& argument) {
+  for (auto it = bound_weights_.begin(); it != bound_weights_.end();)
+    it = it->second.node() == weight.node() ? bound_weights_.erase(it) : ++it;
+  bound_weights_.emplace_back(argument, weight);
+  regularizers::set_variable_regularizer(weight, weight_regularizer(argument));
+  constraints::set_variable_constraint(weight, weight_constraint(argument));
+}
+
+void Layer::set_weight_regularizer(const std::string& argument, std::optional<regularizers::L1L2> regularizer) {
+  if (regularizer) weight_regularizers_[argument] = *regularizer;
+  else weight_regularizers_.erase(argument);
+  for (const auto& [arg, v] : bound_weights_)
+    if (arg == argument) regularizers::set_variable_regularizer(v, regularizer);
+}
+
+std::optional<regularizers::L1L2> Layer::weight_regularizer(const std::string& argument) const {
+  const auto it = weight_regularizers_.find(argument);
+  if (it == weight_regularizers_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Layer::set_weight_constraint(const std::string& argument, std::optional<constraints::Constraint> constraint) {
+  if (constraint) weight_constraints_[argument] = *constraint;
+  else weight_constraints_.erase(argument);
+  for (const auto& [arg, v] : bound_weights_)
+    if (arg == argument) constraints::set_variable_constraint(v, constraint);
+}
+
+std::optional<constraints::Constraint> Layer::weight_constraint(const std::string& argument) const {
+  const auto it = weight_constraints_.find(argument);
+  if (it == weight_constraints_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::vector<Variable> Layer::weights() const {
@@ -446,6 +483,10 @@ std::vector<Tensor> Layer::losses() const {
   std::vector<Tensor> out;
   std::unordered_set<const Layer*> seen;
   collect_losses(out, seen);
+  // Keras computes the weight penalties when losses are asked for, from the current values
+  // (so inside a traced step they are part of the step), for trainable weights only.
+  for (const Variable& v : trainable_weights())
+    if (const auto r = regularizers::variable_regularizer(v)) out.push_back((*r)(v));
   return out;
 }
 

@@ -117,10 +117,10 @@ Config BatchNormalization::get_config() const {
   c["gamma_initializer"] = serialize_init(gamma_initializer_, "ones");
   c["moving_mean_initializer"] = serialize_init(moving_mean_initializer_, "zeros");
   c["moving_variance_initializer"] = serialize_init(moving_variance_initializer_, "ones");
-  c["beta_regularizer"] = nullptr;
-  c["gamma_regularizer"] = nullptr;
-  c["beta_constraint"] = nullptr;
-  c["gamma_constraint"] = nullptr;
+  c["beta_regularizer"] = regularizers::to_json(weight_regularizer("beta"));
+  c["gamma_regularizer"] = regularizers::to_json(weight_regularizer("gamma"));
+  c["beta_constraint"] = constraints::to_json(weight_constraint("beta"));
+  c["gamma_constraint"] = constraints::to_json(weight_constraint("gamma"));
   c["synchronized"] = false;
   c["renorm"] = false;
   c["renorm_clipping"] = nullptr;
@@ -190,10 +190,10 @@ Config LayerNormalization::get_config() const {
   c["rms_scaling"] = rms_scaling_;
   c["beta_initializer"] = serialize_init(beta_initializer_, "zeros");
   c["gamma_initializer"] = serialize_init(gamma_initializer_, "ones");
-  c["beta_regularizer"] = nullptr;
-  c["gamma_regularizer"] = nullptr;
-  c["beta_constraint"] = nullptr;
-  c["gamma_constraint"] = nullptr;
+  c["beta_regularizer"] = regularizers::to_json(weight_regularizer("beta"));
+  c["gamma_regularizer"] = regularizers::to_json(weight_regularizer("gamma"));
+  c["beta_constraint"] = constraints::to_json(weight_constraint("beta"));
+  c["gamma_constraint"] = constraints::to_json(weight_constraint("gamma"));
   return c;
 }
 
@@ -281,10 +281,10 @@ Config GroupNormalization::get_config() const {
   c["scale"] = scale_;
   c["beta_initializer"] = serialize_init(beta_initializer_, "zeros");
   c["gamma_initializer"] = serialize_init(gamma_initializer_, "ones");
-  c["beta_regularizer"] = nullptr;
-  c["gamma_regularizer"] = nullptr;
-  c["beta_constraint"] = nullptr;
-  c["gamma_constraint"] = nullptr;
+  c["beta_regularizer"] = regularizers::to_json(weight_regularizer("beta"));
+  c["gamma_regularizer"] = regularizers::to_json(weight_regularizer("gamma"));
+  c["beta_constraint"] = constraints::to_json(weight_constraint("beta"));
+  c["gamma_constraint"] = constraints::to_json(weight_constraint("gamma"));
   return c;
 }
 

@@ -287,7 +287,7 @@ Config SimpleRNN::get_config() const {
   c["units"] = units();
   c["activation"] = o.activation.name();
   c["use_bias"] = o.use_bias;
-  add_recurrent_entries(c, o, true);
+  add_recurrent_entries(c, o, true, *cell());
   write_activity_regularizer(c, *this);
   return c;  // Keras's SimpleRNN config has no seed
 }
@@ -310,7 +310,7 @@ Config LSTM::get_config() const {
   c["recurrent_activation"] = o.recurrent_activation.name();
   c["use_bias"] = o.use_bias;
   Config rest;
-  add_recurrent_entries(rest, o, true);
+  add_recurrent_entries(rest, o, true, *cell());
   // Keras's LSTM lists unit_forget_bias between bias_initializer and kernel_regularizer.
   for (auto it = rest.begin(); it != rest.end(); ++it) {
     c[it.key()] = it.value();
@@ -338,7 +338,7 @@ Config GRU::get_config() const {
   c["activation"] = o.activation.name();
   c["recurrent_activation"] = o.recurrent_activation.name();
   c["use_bias"] = o.use_bias;
-  add_recurrent_entries(c, o, true);
+  add_recurrent_entries(c, o, true, *cell());
   write_activity_regularizer(c, *this);
   c["reset_after"] = o.reset_after;
   c["seed"] = seed_json(o);

@@ -167,17 +167,17 @@ Config BuiltinCell::cell_config(bool with_recurrent_activation) const {
   return c;
 }
 
-void add_recurrent_entries(Config& c, const RecurrentOptions& o, bool with_activity_regularizer) {
+void add_recurrent_entries(Config& c, const RecurrentOptions& o, bool with_activity_regularizer, const Layer& cell) {
   c["kernel_initializer"] = initializers::serialize(*o.kernel_initializer.resolve());
   c["recurrent_initializer"] = initializers::serialize(*o.recurrent_initializer.resolve("orthogonal"));
   c["bias_initializer"] = initializers::serialize(*o.bias_initializer.resolve("zeros"));
-  c["kernel_regularizer"] = nullptr;
-  c["recurrent_regularizer"] = nullptr;
-  c["bias_regularizer"] = nullptr;
+  c["kernel_regularizer"] = regularizers::to_json(cell.weight_regularizer("kernel"));
+  c["recurrent_regularizer"] = regularizers::to_json(cell.weight_regularizer("recurrent"));
+  c["bias_regularizer"] = regularizers::to_json(cell.weight_regularizer("bias"));
   if (with_activity_regularizer) c["activity_regularizer"] = nullptr;
-  c["kernel_constraint"] = nullptr;
-  c["recurrent_constraint"] = nullptr;
-  c["bias_constraint"] = nullptr;
+  c["kernel_constraint"] = constraints::to_json(cell.weight_constraint("kernel"));
+  c["recurrent_constraint"] = constraints::to_json(cell.weight_constraint("recurrent"));
+  c["bias_constraint"] = constraints::to_json(cell.weight_constraint("bias"));
   c["dropout"] = o.dropout;
   c["recurrent_dropout"] = o.recurrent_dropout;
 }
@@ -218,7 +218,7 @@ std::shared_ptr<RNNCell> SimpleRNNCell::clone() const {
 
 Config SimpleRNNCell::get_config() const {
   Config c = cell_config(false);
-  add_recurrent_entries(c, options_, false);
+  add_recurrent_entries(c, options_, false, *this);
   c["seed"] = seed_json(options_);
   return c;
 }
@@ -267,7 +267,7 @@ std::shared_ptr<RNNCell> LSTMCell::clone() const {
 Config LSTMCell::get_config() const {
   Config c = cell_config(true);
   c["unit_forget_bias"] = options_.unit_forget_bias;
-  add_recurrent_entries(c, options_, false);
+  add_recurrent_entries(c, options_, false, *this);
   c["seed"] = seed_json(options_);
   return c;
 }
@@ -334,7 +334,7 @@ std::shared_ptr<RNNCell> GRUCell::clone() const {
 
 Config GRUCell::get_config() const {
   Config c = cell_config(true);
-  add_recurrent_entries(c, options_, false);
+  add_recurrent_entries(c, options_, false, *this);
   c["reset_after"] = options_.reset_after;
   c["seed"] = seed_json(options_);
   return c;

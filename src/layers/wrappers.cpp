@@ -30,10 +30,20 @@ Bidirectional::Bidirectional(const std::shared_ptr<RNN>& layer, std::string merg
   // layer itself is not used (its weights, if any, are not the wrapper's).
   forward_ = layer->clone("forward_" + without_prefix(layer->name(), "forward_"), layer->go_backwards(),
                           layer->return_sequences());
-  if (backward_layer) {
+  const bool backward_given = backward_layer != nullptr;
+  if (backward_given) {
     backward_ = std::move(backward_layer);
   } else {
     backward_ = layer->clone("backward_" + without_prefix(layer->name(), "backward_"), true, layer->return_sequences());
+  }
+  // The config Keras rebuilds the copies from includes the regularizers and constraints.
+  for (const auto& copy : {forward_, backward_}) {
+    if (copy == backward_ && backward_given) continue;
+    copy->set_activity_regularizer(layer->activity_regularizer());
+    for (const char* arg : {"kernel", "recurrent", "bias"}) {
+      copy->set_weight_regularizer(arg, layer->weight_regularizer(arg));
+      copy->set_weight_constraint(arg, layer->weight_constraint(arg));
+    }
   }
   if (forward_->go_backwards() == backward_->go_backwards())
     throw ValueError("Forward layer and backward layer should have different `go_backwards` value. Received: "

@@ -144,6 +144,29 @@ activations::ActivationArg activation_from_json(const Config& value, const std::
                    "keras::saving::register_function(\"" + name + "\", fn).");
 }
 
+std::shared_ptr<layers::Layer> with_weight_options(std::shared_ptr<layers::Layer> layer, const Config& config,
+                                                   const std::string& where, const std::vector<std::string>& weights) {
+  auto read = [&](const std::string& key, auto&& parse) {
+    const auto it = config.find(key);
+    if (it == config.end()) return decltype(parse(*it))();
+    try {
+      return parse(*it);
+    } catch (const ValueError& e) {
+      throw ValueError(where + ": invalid `" + key + "`. " + e.what());
+    } catch (const NotImplementedError& e) {
+      throw NotImplementedError(where + ": `" + key + "`: " + e.what());
+    }
+  };
+  const auto reg = [](const Config& v) { return regularizers::from_json(v); };
+  const auto con = [](const Config& v) { return constraints::from_json(v); };
+  layer->set_activity_regularizer(read("activity_regularizer", reg));
+  for (const auto& w : weights) {
+    layer->set_weight_regularizer(w, read(w + "_regularizer", reg));
+    layer->set_weight_constraint(w, read(w + "_constraint", con));
+  }
+  return layer;
+}
+
 void refuse_unsupported(const Config& config, const std::vector<std::string>& keys, const std::string& where) {
   for (const auto& key : keys) {
     auto it = config.find(key);

@@ -1,6 +1,7 @@
 #pragma once
 // Reading Keras configs (internal to keras_saving): typed access with Keras-style errors,
 // shapes with nulls, dtypes and DTypePolicies, initializers and activations.
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -9,6 +10,7 @@
 #include "keras/core/errors.h"
 #include "keras/initializers.h"
 #include "keras/layers/activations.h"
+#include "keras/layers/layer.h"
 #include "keras/saving/serialization.h"
 
 namespace keras::saving::detail {
@@ -52,8 +54,15 @@ initializers::InitializerArg initializer_from_json(const Config& value, const st
 /// An activation: a name, or a serialized registered function.
 activations::ActivationArg activation_from_json(const Config& value, const std::string& where);
 
-/// Regularizers and constraints are not implemented: a non-null one would change training
-/// silently, so it is refused (NotImplementedError naming the layer and the key).
+/// Sets the layer's activity_regularizer and, for each argument in `weights` ("kernel",
+/// "bias", ...), its `<argument>_regularizer` and `<argument>_constraint` from the config
+/// (Keras's serialized forms; null or absent means none). ValueError naming the layer and
+/// the key on an unknown or malformed one. Returns the layer.
+std::shared_ptr<layers::Layer> with_weight_options(std::shared_ptr<layers::Layer> layer, const Config& config,
+                                                   const std::string& where, const std::vector<std::string>& weights);
+
+/// Options keras.cpp does not implement: a non-null one would change behaviour silently,
+/// so it is refused (NotImplementedError naming the layer and the key).
 void refuse_unsupported(const Config& config, const std::vector<std::string>& keys, const std::string& where);
 
 /// The registered function called `name` (register_function), or empty.

@@ -61,15 +61,6 @@ initializers::InitializerArg init(const Config& c, const char* key, const char* 
   return initializer_from_json(c[key], where + " `" + key + "`");
 }
 
-void refuse_regularizers(const Config& c, const std::string& where, const std::vector<std::string>& weights) {
-  std::vector<std::string> keys = {"activity_regularizer"};
-  for (const auto& w : weights) {
-    keys.push_back(w + "_regularizer");
-    keys.push_back(w + "_constraint");
-  }
-  refuse_unsupported(c, keys, where);
-}
-
 std::shared_ptr<Layer> make_input(const Config& c, const LoadOptions&) {
   const std::string where = where_of("InputLayer", c);
   refuse_unsupported(c, {"sparse", "ragged"}, where);
@@ -87,7 +78,6 @@ std::shared_ptr<Layer> make_input(const Config& c, const LoadOptions&) {
 
 std::shared_ptr<Layer> make_dense(const Config& c, const LoadOptions&) {
   const std::string where = where_of("Dense", c);
-  refuse_regularizers(c, where, {"kernel", "bias"});
   refuse_unsupported(c, {"lora_rank", "quantization_config"}, where);
   auto o = layer_options(c);
   DenseOptions d;
@@ -98,7 +88,8 @@ std::shared_ptr<Layer> make_dense(const Config& c, const LoadOptions&) {
   d.name = o.name;
   d.trainable = o.trainable;
   d.dtype = o.dtype;
-  return make<Dense>(get_required<std::int64_t>(c, "units", where), d);
+  return with_weight_options(make<Dense>(get_required<std::int64_t>(c, "units", where), d), c, where,
+                             {"kernel", "bias"});
 }
 
 template <class Options>
@@ -122,11 +113,12 @@ template <class L>
 Factory conv_factory(const char* cls) {
   return [cls](const Config& c, const LoadOptions&) -> std::shared_ptr<Layer> {
     const std::string where = where_of(cls, c);
-    refuse_regularizers(c, where, {"kernel", "bias"});
     auto opt = conv_common<ConvOptions>(c, where);
     opt.groups = get<std::int64_t>(c, "groups", 1, where);
     opt.kernel_initializer = init(c, "kernel_initializer", "glorot_uniform", where);
-    return make<L>(get_required<std::int64_t>(c, "filters", where), ints(c, "kernel_size", {}, where), opt);
+    return with_weight_options(
+        make<L>(get_required<std::int64_t>(c, "filters", where), ints(c, "kernel_size", {}, where), opt), c, where,
+        {"kernel", "bias"});
   };
 }
 
@@ -134,12 +126,13 @@ template <class L>
 Factory conv_transpose_factory(const char* cls) {
   return [cls](const Config& c, const LoadOptions&) -> std::shared_ptr<Layer> {
     const std::string where = where_of(cls, c);
-    refuse_regularizers(c, where, {"kernel", "bias"});
     auto opt = conv_common<ConvTransposeOptions>(c, where);
     if (c.contains("output_padding") && !c["output_padding"].is_null())
       opt.output_padding = ints_from_json(c["output_padding"], where + " `output_padding`");
     opt.kernel_initializer = init(c, "kernel_initializer", "glorot_uniform", where);
-    return make<L>(get_required<std::int64_t>(c, "filters", where), ints(c, "kernel_size", {}, where), opt);
+    return with_weight_options(
+        make<L>(get_required<std::int64_t>(c, "filters", where), ints(c, "kernel_size", {}, where), opt), c, where,
+        {"kernel", "bias"});
   };
 }
 
@@ -147,11 +140,10 @@ template <class L>
 Factory depthwise_factory(const char* cls) {
   return [cls](const Config& c, const LoadOptions&) -> std::shared_ptr<Layer> {
     const std::string where = where_of(cls, c);
-    refuse_regularizers(c, where, {"depthwise", "bias"});
     auto opt = conv_common<DepthwiseConvOptions>(c, where);
     opt.depth_multiplier = get<std::int64_t>(c, "depth_multiplier", 1, where);
     opt.depthwise_initializer = init(c, "depthwise_initializer", "glorot_uniform", where);
-    return make<L>(ints(c, "kernel_size", {}, where), opt);
+    return with_weight_options(make<L>(ints(c, "kernel_size", {}, where), opt), c, where, {"depthwise", "bias"});
   };
 }
 
@@ -159,12 +151,13 @@ template <class L>
 Factory separable_factory(const char* cls) {
   return [cls](const Config& c, const LoadOptions&) -> std::shared_ptr<Layer> {
     const std::string where = where_of(cls, c);
-    refuse_regularizers(c, where, {"depthwise", "pointwise", "bias"});
     auto opt = conv_common<SeparableConvOptions>(c, where);
     opt.depth_multiplier = get<std::int64_t>(c, "depth_multiplier", 1, where);
     opt.depthwise_initializer = init(c, "depthwise_initializer", "glorot_uniform", where);
     opt.pointwise_initializer = init(c, "pointwise_initializer", "glorot_uniform", where);
-    return make<L>(get_required<std::int64_t>(c, "filters", where), ints(c, "kernel_size", {}, where), opt);
+    return with_weight_options(
+        make<L>(get_required<std::int64_t>(c, "filters", where), ints(c, "kernel_size", {}, where), opt), c, where,
+        {"depthwise", "pointwise", "bias"});
   };
 }
 
@@ -206,7 +199,6 @@ Factory simple_factory() {
 
 std::shared_ptr<Layer> make_batch_norm(const Config& c, const LoadOptions&) {
   const std::string where = where_of("BatchNormalization", c);
-  refuse_regularizers(c, where, {"beta", "gamma"});
   refuse_unsupported(c, {"renorm"}, where);
   auto o = layer_options(c);
   BatchNormalizationOptions opt;
@@ -224,12 +216,11 @@ std::shared_ptr<Layer> make_batch_norm(const Config& c, const LoadOptions&) {
   opt.name = o.name;
   opt.trainable = o.trainable;
   opt.dtype = o.dtype;
-  return make<BatchNormalization>(opt);
+  return with_weight_options(make<BatchNormalization>(opt), c, where, {"beta", "gamma"});
 }
 
 std::shared_ptr<Layer> make_layer_norm(const Config& c, const LoadOptions&) {
   const std::string where = where_of("LayerNormalization", c);
-  refuse_regularizers(c, where, {"beta", "gamma"});
   auto o = layer_options(c);
   LayerNormalizationOptions opt;
   opt.axis = axes(c, "axis", {-1}, where);
@@ -242,12 +233,11 @@ std::shared_ptr<Layer> make_layer_norm(const Config& c, const LoadOptions&) {
   opt.name = o.name;
   opt.trainable = o.trainable;
   opt.dtype = o.dtype;
-  return make<LayerNormalization>(opt);
+  return with_weight_options(make<LayerNormalization>(opt), c, where, {"beta", "gamma"});
 }
 
 std::shared_ptr<Layer> make_group_norm(const Config& c, const LoadOptions&) {
   const std::string where = where_of("GroupNormalization", c);
-  refuse_regularizers(c, where, {"beta", "gamma"});
   auto o = layer_options(c);
   GroupNormalizationOptions opt;
   opt.groups = get<std::int64_t>(c, "groups", 32, where);
@@ -260,7 +250,7 @@ std::shared_ptr<Layer> make_group_norm(const Config& c, const LoadOptions&) {
   opt.name = o.name;
   opt.trainable = o.trainable;
   opt.dtype = o.dtype;
-  return make<GroupNormalization>(opt);
+  return with_weight_options(make<GroupNormalization>(opt), c, where, {"beta", "gamma"});
 }
 
 std::shared_ptr<Layer> make_lambda(const Config& c, const LoadOptions& options) {

@@ -60,9 +60,7 @@ std::shared_ptr<Layer> attention_from(const Config& c, const char* cls, bool def
 
 std::shared_ptr<Layer> make_einsum_dense(const Config& c, const LoadOptions&) {
   const std::string where = where_of("EinsumDense", c);
-  refuse_unsupported(c, {"kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                         "bias_constraint", "lora_rank", "quantization_config", "gptq_unpacked_column_size"},
-                     where);
+  refuse_unsupported(c, {"lora_rank", "quantization_config", "gptq_unpacked_column_size"}, where);
   const auto equation = get_required<std::string>(c, "equation", where);
   if (!c.contains("output_shape") || c["output_shape"].is_null())
     throw ValueError(where + ": the config has no 'output_shape'. Received: " + brief(c));
@@ -70,9 +68,10 @@ std::shared_ptr<Layer> make_einsum_dense(const Config& c, const LoadOptions&) {
   const auto bias_axes = get_or<std::string>(c, "bias_axes", "", where);
   activations::ActivationArg activation;
   if (c.contains("activation")) activation = activation_from_json(c["activation"], where);
-  return make<EinsumDense>(equation, output_shape, bias_axes, activation,
-                           init(c, "kernel_initializer", "glorot_uniform", where),
-                           init(c, "bias_initializer", "zeros", where), layer_options(c));
+  return with_weight_options(make<EinsumDense>(equation, output_shape, bias_axes, activation,
+                                               init(c, "kernel_initializer", "glorot_uniform", where),
+                                               init(c, "bias_initializer", "zeros", where), layer_options(c)),
+                             c, where, {"kernel", "bias"});
 }
 
 std::shared_ptr<Layer> make_multi_head_attention(const Config& c, const LoadOptions&) {

@@ -52,9 +52,6 @@ activations::ActivationArg act(const Config& c, const char* key, const char* fal
 
 // Keras's recurrent configs (layer or cell): the same keys on both.
 RecurrentOptions recurrent_options(const Config& c, const std::string& where) {
-  refuse_unsupported(c, {"kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
-                         "kernel_constraint", "recurrent_constraint", "bias_constraint"},
-                     where);
   auto o = layer_options(c);
   RecurrentOptions r;
   r.activation = act(c, "activation", "tanh", where);
@@ -86,7 +83,8 @@ BuiltinFactory recurrent_factory(const char* cls) {
     const std::string where = where_of(cls, c);
     if (get<bool>(c, "time_major", false, where))
       throw NotImplementedError(where + ": time_major=True (a Keras 2 option) is not supported");
-    return make<L>(get_required<std::int64_t>(c, "units", where), recurrent_options(c, where));
+    return with_weight_options(make<L>(get_required<std::int64_t>(c, "units", where), recurrent_options(c, where)),
+                               c, where, {"kernel", "recurrent", "bias"});
   };
 }
 
@@ -134,9 +132,7 @@ Tensor tensor_from_json(const Config& v, const std::string& where) {
 void add_extra_builtins(std::map<std::string, BuiltinFactory>& t) {
   t["Embedding"] = [](const Config& c, const LoadOptions&) -> std::shared_ptr<Layer> {
     const std::string where = where_of("Embedding", c);
-    refuse_unsupported(c, {"embeddings_regularizer", "activity_regularizer", "embeddings_constraint", "lora_rank",
-                           "quantization_config"},
-                       where);
+    refuse_unsupported(c, {"lora_rank", "quantization_config"}, where);
     auto o = layer_options(c);
     EmbeddingOptions e;
     e.embeddings_initializer = init(c, "embeddings_initializer", "uniform", where);
@@ -144,8 +140,9 @@ void add_extra_builtins(std::map<std::string, BuiltinFactory>& t) {
     e.name = o.name;
     e.trainable = o.trainable;
     e.dtype = o.dtype;
-    return make<Embedding>(get_required<std::int64_t>(c, "input_dim", where),
-                           get_required<std::int64_t>(c, "output_dim", where), e);
+    return with_weight_options(make<Embedding>(get_required<std::int64_t>(c, "input_dim", where),
+                                               get_required<std::int64_t>(c, "output_dim", where), e),
+                               c, where, {"embeddings"});
   };
   t["SimpleRNN"] = recurrent_factory<SimpleRNN>("SimpleRNN");
   t["LSTM"] = recurrent_factory<LSTM>("LSTM");

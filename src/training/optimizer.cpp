@@ -2,6 +2,7 @@
 // (keras/src/optimizers/base_optimizer.py, torch backend's torch_optimizer.py).
 #include <algorithm>
 
+#include "keras/layers/constraints.h"
 #include "keras/layers/layer.h"
 #include "keras/ops/ops.h"
 #include "keras/training/optimizers.h"
@@ -233,9 +234,15 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& grads, const std::vec
         // torch backend: w *= 1 - weight_decay * lr, before the update step.
         factor = ops::subtract(scalar_like(1.0, var_lr), ops::multiply(var_lr, scalar_like(*options_.weight_decay, var_lr)));
       }
-      if (fused_update(var, step_grads[k], step_index[k], var_lr, factor)) continue;
+      // Keras assigns constraint(variable) after the update. In a compiled plan every
+      // computation runs before the side effects, so a constraint reading the variable after
+      // an in-place fused update would see the old value: a constrained variable takes the
+      // unfused path and assigns constraint(new value) once.
+      const auto constraint = constraints::variable_constraint(var);
+      if (!constraint && fused_update(var, step_grads[k], step_index[k], var_lr, factor)) continue;
       Tensor value = factor.defined() ? ops::multiply(var, factor) : Tensor(var);
-      ops::assign(var, update_step(step_grads[k], value, step_index[k], var_lr));
+      Tensor updated = update_step(step_grads[k], value, step_index[k], var_lr);
+      ops::assign(var, constraint ? (*constraint)(updated) : updated);
     }
   }
   ops::assign(iterations_, ops::add(iterations_, Tensor::scalar(1, DType::int64)));

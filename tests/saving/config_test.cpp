@@ -270,7 +270,7 @@ TEST(Config, BrokenConfigsAreTypedErrors) {
     {"class_name": "Dense", "config": {"name": "d", "units": "three"}}]}})"),
                TypeError);
   EXPECT_THROW(model_from_json(R"({"class_name": "Sequential", "config": {"layers": [
-    {"class_name": "Dense", "config": {"name": "d", "units": 3, "kernel_regularizer": {"class_name": "L2"}}}]}})"),
+    {"class_name": "Dense", "config": {"name": "d", "units": 3, "kernel_regularizer": {"class_name": "OrthogonalRegularizer"}}}]}})"),
                NotImplementedError);
 }
 

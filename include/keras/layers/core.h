@@ -61,6 +61,8 @@ struct DenseOptions {
   std::string name{};
   bool trainable = true;
   DType dtype = DType::float32;
+  std::optional<regularizers::L1L2> kernel_regularizer{}, bias_regularizer{};
+  std::optional<constraints::Constraint> kernel_constraint{}, bias_constraint{};
 };
 
 /// activation(x @ kernel + bias); kernel (input_dim, units), bias (units).

@@ -42,6 +42,7 @@
 
 #include "keras/core/tensor.h"
 #include "keras/initializers.h"
+#include "keras/layers/constraints.h"
 #include "keras/layers/regularizers.h"
 #include "keras/ops/op_def.h"
 
@@ -193,6 +194,16 @@ class Layer : public std::enable_shared_from_this<Layer> {
     activity_regularizer_ = regularizer;
   }
   const std::optional<regularizers::L1L2>& activity_regularizer() const { return activity_regularizer_; }
+  /// Keras's `<argument>_regularizer` / `<argument>_constraint` constructor arguments, by
+  /// argument ("kernel", "bias", "recurrent", "depthwise", "pointwise", "embeddings"): they
+  /// attach to the weight(s) the layer creates for that argument, now or when it is built.
+  /// A weight regularizer adds regularizer(weight) to losses() (trainable weights only);
+  /// an optimizer assigns constraint(weight) after updating the weight. nullopt removes it.
+  /// Recurrent layers forward these to their cell.
+  virtual void set_weight_regularizer(const std::string& argument, std::optional<regularizers::L1L2> regularizer);
+  virtual std::optional<regularizers::L1L2> weight_regularizer(const std::string& argument) const;
+  virtual void set_weight_constraint(const std::string& argument, std::optional<constraints::Constraint> constraint);
+  virtual std::optional<constraints::Constraint> weight_constraint(const std::string& argument) const;
 
   // ---- masks ----
   /// Keras's `supports_masking`: after a call whose inputs carry Keras masks
@@ -217,6 +228,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
                       const initializers::InitializerArg& initializer = {}, bool trainable = true,
                       std::optional<DType> dtype = std::nullopt);
   /// Sets the name (models take theirs once their graph is validated).
+  /// Ties a weight to a regularizer/constraint argument other than its default one (the
+  /// weight's name without a "_kernel" suffix), e.g. DepthwiseConv's "kernel" to "depthwise".
+  void bind_weight_argument(const Variable& weight, const std::string& argument);
   void set_name(const std::string& name) { name_ = name; }
   void set_input_spec(std::vector<InputSpec> specs) { input_spec_ = std::move(specs); }
   /// Tracks a sublayer: its weights join this layer's, and `set_trainable` reaches it.
@@ -265,6 +279,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   std::vector<DType> pending_dtypes_;
   std::vector<Tensor> losses_;
   std::optional<regularizers::L1L2> activity_regularizer_;
+  std::map<std::string, regularizers::L1L2> weight_regularizers_;
+  std::map<std::string, constraints::Constraint> weight_constraints_;
+  std::vector<std::pair<std::string, Variable>> bound_weights_;  // (argument, weight)
   bool supports_masking_ = false;
 
   void clear_losses();

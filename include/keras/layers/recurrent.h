@@ -191,6 +191,20 @@ class RNN : public Layer {
   Config get_config() const override;
 
   const std::shared_ptr<RNNCell>& cell() const { return cell_; }
+  /// Weight regularizers and constraints belong to the cell's weights (SimpleRNN, LSTM and
+  /// GRU's kernel_/recurrent_/bias_ arguments): these forward to the cell.
+  void set_weight_regularizer(const std::string& argument, std::optional<regularizers::L1L2> regularizer) override {
+    cell_->set_weight_regularizer(argument, regularizer);
+  }
+  std::optional<regularizers::L1L2> weight_regularizer(const std::string& argument) const override {
+    return cell_->weight_regularizer(argument);
+  }
+  void set_weight_constraint(const std::string& argument, std::optional<constraints::Constraint> constraint) override {
+    cell_->set_weight_constraint(argument, constraint);
+  }
+  std::optional<constraints::Constraint> weight_constraint(const std::string& argument) const override {
+    return cell_->weight_constraint(argument);
+  }
   const RecurrentOptions& options() const { return options_; }
   bool return_sequences() const { return options_.return_sequences; }
   bool return_state() const { return options_.return_state; }
