@@ -116,6 +116,20 @@ TEST(WeightRegularizers, RecurrentLayersRegularizeTheirCellsWeights) {
   EXPECT_EQ(c["kernel_constraint"]["class_name"], "NonNeg");
 }
 
+TEST(WeightRegularizers, BidirectionalCopiesTheWrappedLayersRegularizers) {
+  keras::clear_session();
+  auto gru = make<GRU>(2);
+  gru->set_weight_regularizer("kernel", regularizers::l2(0.5));
+  auto bi = make<Bidirectional>(gru);
+  (*bi)(ops::ones({1, 3, 4}));
+  const auto losses = bi->losses();
+  ASSERT_EQ(losses.size(), 2u);  // the forward and the backward kernels
+  EXPECT_NEAR(losses[0].item() + losses[1].item(),
+              0.5 * (sum_sq(static_cast<const GRUCell&>(*bi->forward_layer()->cell()).kernel()) +
+                     sum_sq(static_cast<const GRUCell&>(*bi->backward_layer()->cell()).kernel())),
+              1e-5);
+}
+
 TEST(WeightRegularizers, DepthwiseAndSeparableArguments) {
   keras::clear_session();
   auto dw = make<DepthwiseConv2D>(Ints{2});

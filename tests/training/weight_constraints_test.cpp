@@ -128,4 +128,23 @@ TEST(WeightConstraintTraining, UnitNormAfterAdamFit) {
   }
 }
 
+// The constraint belongs to the variable: an eager apply_gradients on a bare Variable applies
+// it after Adam's update, and removing it lets the update through unchanged.
+TEST(WeightConstraintTraining, EagerApplyGradientsOnAConstrainedVariable) {
+  keras::clear_session();
+  keras::Variable v(Tensor::from_vector(std::vector<float>{0.001f, 1.0f}, Shape{2}), "v");
+  keras::Variable free(Tensor::from_vector(std::vector<float>{0.001f, 1.0f}, Shape{2}), "free");
+  constraints::set_variable_constraint(v, constraints::non_neg());
+  keras::optimizers::Adam adam(0.1);
+  const Tensor g = Tensor::from_vector(std::vector<float>{1.0f, 1.0f}, Shape{2});  // pushes both down by ~lr
+  adam.apply_gradients({g, g}, {v, free});
+  const auto held = v.value().to_vector<float>();
+  const auto moved = free.value().to_vector<float>();
+  EXPECT_LT(moved[0], -0.05f);
+  EXPECT_EQ(held[0], 0.0f);
+  EXPECT_NEAR(held[1], moved[1], 1e-6);  // positive entries are left as the update made them
+  constraints::set_variable_constraint(v, std::nullopt);
+  EXPECT_FALSE(constraints::variable_constraint(v).has_value());
+}
+
 }  // namespace
