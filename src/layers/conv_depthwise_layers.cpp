@@ -20,6 +20,10 @@ BaseDepthwiseConv::BaseDepthwiseConv(int rank, const std::string& class_name, co
     : Layer(LayerOptions{.name = std::move(o.name), .trainable = o.trainable, .dtype = o.dtype}, class_name),
       rank_(rank), depth_multiplier_(o.depth_multiplier), activation_(std::move(o.activation)), use_bias_(o.use_bias),
       depthwise_initializer_(std::move(o.depthwise_initializer)), bias_initializer_(std::move(o.bias_initializer)) {
+  set_weight_regularizer("depthwise", o.depthwise_regularizer);
+  set_weight_regularizer("bias", o.bias_regularizer);
+  set_weight_constraint("depthwise", o.depthwise_constraint);
+  set_weight_constraint("bias", o.bias_constraint);
   const std::string& n = name();
   kernel_size_ = detail::standardize_tuple(kernel_size, rank, "kernel_size", n);
   strides_ = detail::standardize_tuple(o.strides, rank, "strides", n);
@@ -95,6 +99,12 @@ BaseSeparableConv::BaseSeparableConv(int rank, const std::string& class_name, st
       rank_(rank), filters_(filters), depth_multiplier_(o.depth_multiplier), activation_(std::move(o.activation)),
       use_bias_(o.use_bias), depthwise_initializer_(std::move(o.depthwise_initializer)),
       pointwise_initializer_(std::move(o.pointwise_initializer)), bias_initializer_(std::move(o.bias_initializer)) {
+  set_weight_regularizer("depthwise", o.depthwise_regularizer);
+  set_weight_regularizer("pointwise", o.pointwise_regularizer);
+  set_weight_regularizer("bias", o.bias_regularizer);
+  set_weight_constraint("depthwise", o.depthwise_constraint);
+  set_weight_constraint("pointwise", o.pointwise_constraint);
+  set_weight_constraint("bias", o.bias_constraint);
   const std::string& n = name();
   kernel_size_ = detail::standardize_tuple(kernel_size, rank, "kernel_size", n);
   strides_ = detail::standardize_tuple(o.strides, rank, "strides", n);

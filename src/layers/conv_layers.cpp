@@ -12,6 +12,10 @@ BaseConv::BaseConv(int rank, const std::string& class_name, std::int64_t filters
     : Layer(LayerOptions{.name = std::move(o.name), .trainable = o.trainable, .dtype = o.dtype}, class_name),
       rank_(rank), filters_(filters), groups_(o.groups), activation_(std::move(o.activation)), use_bias_(o.use_bias),
       kernel_initializer_(std::move(o.kernel_initializer)), bias_initializer_(std::move(o.bias_initializer)) {
+  set_weight_regularizer("kernel", o.kernel_regularizer);
+  set_weight_regularizer("bias", o.bias_regularizer);
+  set_weight_constraint("kernel", o.kernel_constraint);
+  set_weight_constraint("bias", o.bias_constraint);
   const std::string& n = name();
   kernel_size_ = detail::standardize_tuple(kernel_size, rank, "kernel_size", n);
   strides_ = detail::standardize_tuple(o.strides, rank, "strides", n);
@@ -99,6 +103,10 @@ BaseConvTranspose::BaseConvTranspose(int rank, const std::string& class_name, st
     : Layer(LayerOptions{.name = std::move(o.name), .trainable = o.trainable, .dtype = o.dtype}, class_name),
       rank_(rank), filters_(filters), activation_(std::move(o.activation)), use_bias_(o.use_bias),
       kernel_initializer_(std::move(o.kernel_initializer)), bias_initializer_(std::move(o.bias_initializer)) {
+  set_weight_regularizer("kernel", o.kernel_regularizer);
+  set_weight_regularizer("bias", o.bias_regularizer);
+  set_weight_constraint("kernel", o.kernel_constraint);
+  set_weight_constraint("bias", o.bias_constraint);
   const std::string& n = name();
   kernel_size_ = detail::standardize_tuple(kernel_size, rank, "kernel_size", n);
   strides_ = detail::standardize_tuple(o.strides, rank, "strides", n);

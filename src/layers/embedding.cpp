@@ -10,6 +10,8 @@ Embedding::Embedding(std::int64_t input_dim, std::int64_t output_dim, EmbeddingO
     : Layer(LayerOptions{.name = std::move(o.name), .trainable = o.trainable, .dtype = o.dtype}, "Embedding"),
       input_dim_(input_dim), output_dim_(output_dim), embeddings_initializer_(std::move(o.embeddings_initializer)),
       mask_zero_(o.mask_zero) {
+  set_weight_regularizer("embeddings", o.embeddings_regularizer);
+  set_weight_constraint("embeddings", o.embeddings_constraint);
   if (input_dim <= 0)
     throw ValueError("Layer \"" + name() + "\" (Embedding): `input_dim` must be a positive integer. Received: input_dim=" +
                      std::to_string(input_dim));

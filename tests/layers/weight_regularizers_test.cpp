@@ -100,6 +100,31 @@ TEST(WeightRegularizers, SetAfterBuildAndCollectedByModels) {
   EXPECT_NEAR(got[1], want[1], 1e-5);
 }
 
+TEST(WeightRegularizers, OptionsOfConvolutionsAndEmbedding) {
+  keras::clear_session();
+  auto conv = make<Conv2D>(2, Ints{2}, ConvOptions{.bias_initializer = "ones",
+                                                   .bias_regularizer = regularizers::l1(0.25),
+                                                   .kernel_constraint = constraints::non_neg()});
+  auto tconv = make<Conv1DTranspose>(2, Ints{2}, ConvTransposeOptions{.kernel_regularizer = regularizers::l2(0.1)});
+  auto sep = make<SeparableConv1D>(2, Ints{2}, SeparableConvOptions{.pointwise_regularizer = regularizers::l1(0.1)});
+  auto emb = make<Embedding>(3, 2, EmbeddingOptions{.embeddings_regularizer = regularizers::l2(0.2)});
+  (*conv)(ops::ones({1, 3, 3, 1}));
+  (*tconv)(ops::ones({1, 3, 1}));
+  (*sep)(ops::ones({1, 3, 1}));
+  (*emb)(Tensor::from_vector(std::vector<std::int32_t>{0, 2}, Shape{1, 2}));
+  ASSERT_EQ(conv->losses().size(), 1u);
+  EXPECT_NEAR(conv->losses()[0].item(), 0.25 * 2, 1e-6);
+  EXPECT_TRUE(constraints::variable_constraint(conv->kernel()).has_value());
+  ASSERT_EQ(tconv->losses().size(), 1u);
+  EXPECT_NEAR(tconv->losses()[0].item(), 0.1 * sum_sq(tconv->kernel()), 1e-6);
+  ASSERT_EQ(sep->losses().size(), 1u);
+  EXPECT_NEAR(sep->losses()[0].item(), 0.1 * sum_abs(sep->weights()[1]), 1e-6);
+  ASSERT_EQ(emb->losses().size(), 1u);
+  EXPECT_NEAR(emb->losses()[0].item(), 0.2 * sum_sq(emb->embeddings()), 1e-6);
+  EXPECT_EQ(conv->get_config()["kernel_constraint"]["class_name"], "NonNeg");
+  EXPECT_EQ(emb->get_config()["embeddings_regularizer"]["class_name"], "L2");
+}
+
 TEST(WeightRegularizers, RecurrentLayersRegularizeTheirCellsWeights) {
   keras::clear_session();
   auto lstm = make<LSTM>(2);

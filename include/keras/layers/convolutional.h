@@ -44,6 +44,10 @@ struct ConvOptions {
   std::string name{};
   bool trainable = true;
   DType dtype = DType::float32;
+  std::optional<regularizers::L1L2> kernel_regularizer{};
+  std::optional<regularizers::L1L2> bias_regularizer{};
+  std::optional<constraints::Constraint> kernel_constraint{};
+  std::optional<constraints::Constraint> bias_constraint{};
 };
 
 /// activation(conv(x, kernel) + bias) — Keras's BaseConv.
@@ -113,6 +117,10 @@ struct ConvTransposeOptions {
   std::string name{};
   bool trainable = true;
   DType dtype = DType::float32;
+  std::optional<regularizers::L1L2> kernel_regularizer{};
+  std::optional<regularizers::L1L2> bias_regularizer{};
+  std::optional<constraints::Constraint> kernel_constraint{};
+  std::optional<constraints::Constraint> bias_constraint{};
 };
 
 /// activation(conv_transpose(x, kernel) + bias) — Keras's BaseConvTranspose. Output length
@@ -182,6 +190,10 @@ struct DepthwiseConvOptions {
   std::string name{};
   bool trainable = true;
   DType dtype = DType::float32;
+  std::optional<regularizers::L1L2> depthwise_regularizer{};
+  std::optional<regularizers::L1L2> bias_regularizer{};
+  std::optional<constraints::Constraint> depthwise_constraint{};
+  std::optional<constraints::Constraint> bias_constraint{};
 };
 
 /// Each input channel convolved with its own depth_multiplier filters — Keras's
@@ -238,6 +250,12 @@ struct SeparableConvOptions {
   std::string name{};
   bool trainable = true;
   DType dtype = DType::float32;
+  std::optional<regularizers::L1L2> depthwise_regularizer{};
+  std::optional<regularizers::L1L2> pointwise_regularizer{};
+  std::optional<regularizers::L1L2> bias_regularizer{};
+  std::optional<constraints::Constraint> depthwise_constraint{};
+  std::optional<constraints::Constraint> pointwise_constraint{};
+  std::optional<constraints::Constraint> bias_constraint{};
 };
 
 /// A depthwise convolution followed by a 1x1 convolution to `filters` channels — Keras's

@@ -20,6 +20,8 @@ struct EmbeddingOptions {
   std::string name{};
   bool trainable = true;
   DType dtype = DType::float32;
+  std::optional<regularizers::L1L2> embeddings_regularizer{};
+  std::optional<constraints::Constraint> embeddings_constraint{};
 };
 
 class Embedding : public Layer {
