@@ -99,6 +99,12 @@ std::vector<Shape> RNNCell::compute_output_shape(const std::vector<Shape>& input
 BuiltinCell::BuiltinCell(std::int64_t units, RecurrentOptions options, const std::string& class_name)
     : RNNCell(LayerOptions{.name = options.name, .trainable = options.trainable, .dtype = options.dtype}, class_name),
       units_(units), options_(std::move(options)), seed_generator_(options_.seed) {
+  set_weight_regularizer("kernel", options_.kernel_regularizer);
+  set_weight_regularizer("recurrent", options_.recurrent_regularizer);
+  set_weight_regularizer("bias", options_.bias_regularizer);
+  set_weight_constraint("kernel", options_.kernel_constraint);
+  set_weight_constraint("recurrent", options_.recurrent_constraint);
+  set_weight_constraint("bias", options_.bias_constraint);
   if (units <= 0)
     throw ValueError("Layer \"" + name() + "\" (" + class_name + "): received an invalid value for argument `units`, "
                      "expected a positive integer. Received: units=" + std::to_string(units));

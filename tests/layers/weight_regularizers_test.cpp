@@ -155,6 +155,19 @@ TEST(WeightRegularizers, BidirectionalCopiesTheWrappedLayersRegularizers) {
               1e-5);
 }
 
+TEST(WeightRegularizers, RecurrentOptionsReachTheCell) {
+  keras::clear_session();
+  auto rnn = make<SimpleRNN>(2, RecurrentOptions{.bias_regularizer = regularizers::l1(0.5),
+                                                 .recurrent_constraint = constraints::unit_norm()});
+  (*rnn)(ops::ones({1, 2, 3}));
+  ASSERT_EQ(rnn->losses().size(), 1u);
+  EXPECT_NEAR(rnn->losses()[0].item(), 0.0, 1e-7);  // zeros-initialized bias
+  const auto& cell = static_cast<const SimpleRNNCell&>(*rnn->cell());
+  EXPECT_TRUE(constraints::variable_constraint(cell.recurrent_kernel()).has_value());
+  EXPECT_EQ(rnn->get_config()["recurrent_constraint"]["class_name"], "UnitNorm");
+  EXPECT_EQ(rnn->get_config()["bias_regularizer"]["class_name"], "L1");
+}
+
 TEST(WeightRegularizers, DepthwiseAndSeparableArguments) {
   keras::clear_session();
   auto dw = make<DepthwiseConv2D>(Ints{2});

@@ -61,6 +61,9 @@ struct RecurrentOptions {
   std::string name{};
   bool trainable = true;
   DType dtype = DType::float32;
+  /// Keras's kernel_/recurrent_/bias_regularizer and _constraint (on the cell's weights).
+  std::optional<regularizers::L1L2> kernel_regularizer{}, recurrent_regularizer{}, bias_regularizer{};
+  std::optional<constraints::Constraint> kernel_constraint{}, recurrent_constraint{}, bias_constraint{};
 };
 
 /// One time step of a recurrent layer (Keras's RNN cell protocol). Subclass it for a custom
