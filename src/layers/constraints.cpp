@@ -3,6 +3,7 @@
 
 #include "keras/core/errors.h"
 #include "keras/ops/ops.h"
+#include "serialized_object.h"
 #include "variable_table.h"
 
 namespace keras::constraints {
@@ -132,19 +133,10 @@ std::optional<Constraint> from_json(const nlohmann::ordered_json& j) {
     throw ValueError("Could not interpret constraint identifier: " + s +
                      ". Expected one of 'max_norm', 'non_neg', 'unit_norm', 'min_max_norm'. Received: " + j.dump());
   }
-  const bool dict = j.is_object() && j.contains("class_name") && j["class_name"].is_string();
-  if (!dict || (j.contains("module") && j["module"].is_string() && j["module"] != "keras.constraints"))
-    throw ValueError("Could not interpret constraint identifier: expected a serialized keras.constraints object. "
-                     "Received: " + j.dump());
-  const std::string cls = j["class_name"].get<std::string>();
-  const nlohmann::ordered_json cfg = j.contains("config") && j["config"].is_object() ? j["config"]
-                                                                                     : nlohmann::ordered_json::object();
-  auto num = [&](const char* key, double fallback) {
-    if (!cfg.contains(key) || cfg[key].is_null()) return fallback;
-    if (!cfg[key].is_number())
-      throw ValueError("Constraint " + cls + ": `" + key + "` must be a number. Received: " + cfg[key].dump());
-    return cfg[key].get<double>();
-  };
+  const layers_detail::SerializedObject o = layers_detail::read_serialized_object(j, "keras.constraints", "constraint", "");
+  const std::string& cls = o.class_name;
+  const nlohmann::ordered_json& cfg = o.config;
+  auto num = [&](const char* key, double fallback) { return layers_detail::config_number(o, "Constraint", key, fallback); };
   bool is_list = false;
   auto axes = [&]() {
     if (!cfg.contains("axis") || cfg["axis"].is_null()) return std::vector<int>{0};

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "keras/core/errors.h"
+#include "serialized_object.h"
 #include "variable_table.h"
 #include "keras/ops/ops.h"
 
@@ -94,20 +95,10 @@ std::optional<L1L2> from_json(const nlohmann::ordered_json& j) {
     throw ValueError("Could not interpret regularizer identifier: " + s +
                      ". Expected one of 'l1', 'l2', 'l1_l2'. Received: " + j.dump());
   }
-  const bool dict = j.is_object() && j.contains("class_name") && j["class_name"].is_string();
-  if (!dict || (j.contains("module") && j["module"].is_string() && j["module"] != "keras.regularizers"))
-    throw ValueError("Could not interpret regularizer identifier: expected a serialized keras.regularizers object "
-                     "(L1, L2 or L1L2). Received: " + j.dump());
-  const std::string cls = j["class_name"].get<std::string>();
-  const nlohmann::ordered_json cfg = j.contains("config") && j["config"].is_object() ? j["config"]
-                                                                                     : nlohmann::ordered_json::object();
-  auto num = [&](const char* key, double fallback) {
-    if (!cfg.contains(key) || cfg[key].is_null()) return fallback;
-    if (!cfg[key].is_number())
-      throw ValueError(std::string("Regularizer ") + cls + ": `" + key + "` must be a number. Received: " +
-                       cfg[key].dump());
-    return cfg[key].get<double>();
-  };
+  const layers_detail::SerializedObject o =
+      layers_detail::read_serialized_object(j, "keras.regularizers", "regularizer", " (L1, L2 or L1L2)");
+  const std::string& cls = o.class_name;
+  auto num = [&](const char* key, double fallback) { return layers_detail::config_number(o, "Regularizer", key, fallback); };
   if (cls == "L1") return l1(num("l1", 0.01));
   if (cls == "L2") return l2(num("l2", 0.01));
   if (cls == "L1L2") return l1_l2(num("l1", 0.0), num("l2", 0.0));
