@@ -3,11 +3,13 @@
 // (leading pad from 0 to beyond the window), groups (1, some, one channel per group).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
 #include "backend/cpu/conv.h"
 #include "backend/cpu/conv_pooling.h"
+#include "keras/backend/parallel.h"
 
 namespace cpu = keras::backend::cpu;
 
@@ -157,6 +159,89 @@ TEST(ConvKernels, OneInputChannelRegisterBlockedPathMatchesReference) {
     g.out[2] = (g.in[2] + 2 * g.pad[2] - ((g.k[2] - 1) * g.dilation[2] + 1)) / g.stride[2] + 1;
     check_conv_case<float>(g, rng, 1e-5);
     check_conv_case<double>(g, rng, 1e-12);
+  }
+}
+
+// A 2-D geometry with Keras's "valid" or "same" padding (same: out = ceil(in / stride), the
+// odd extra padding trailing).
+cpu::ConvGeometry geometry_2d(std::int64_t n, std::int64_t h, std::int64_t w, std::int64_t c, std::int64_t f,
+                              std::int64_t k, std::int64_t stride, std::int64_t dilation, bool same,
+                              std::int64_t groups = 1) {
+  cpu::ConvGeometry g;
+  g.n = n, g.c = c, g.f = f, g.groups = groups;
+  const std::int64_t in[2] = {h, w};
+  for (int d = 1; d < 3; ++d) {
+    g.in[d] = in[d - 1];
+    g.k[d] = k;
+    g.stride[d] = stride;
+    g.dilation[d] = dilation;
+    const std::int64_t eff = (k - 1) * dilation + 1;
+    if (same) {
+      g.out[d] = (g.in[d] + stride - 1) / stride;
+      g.pad[d] = std::max<std::int64_t>(0, (g.out[d] - 1) * stride + eff - g.in[d]) / 2;
+    } else {
+      g.out[d] = (g.in[d] - eff) / stride + 1;
+    }
+  }
+  return g;
+}
+
+TEST(ConvKernels, OneInputChannelDirectKernelsMatchReference) {
+  // The direct forward and kernel-gradient loops for one input channel: interior and border
+  // positions, filter counts below, at and past whole vectors, tap counts past one register
+  // block (5x5 = 25), strides, dilation.
+  std::mt19937 rng(31);
+  for (std::int64_t f : {1, 5, 8, 32, 37})
+    for (std::int64_t k : {1, 3, 5})
+      for (std::int64_t stride : {1, 2})
+        for (bool same : {false, true}) {
+          const std::int64_t dilation = (f == 5 && k == 3) ? 2 : 1;
+          const auto g = geometry_2d(2, 11, 9, 1, f, k, stride, dilation, same);
+          check_conv_case<float>(g, rng, 1e-5);
+          check_conv_case<double>(g, rng, 1e-12);
+        }
+}
+
+TEST(ConvKernels, ContiguousTapRunsMatchReference) {
+  // im2col/col2im copy whole runs of taps when channels are contiguous (one group, unit
+  // dilation): channel counts below and past a vector, odd sizes, "same" borders, stride 2,
+  // and the per-tap copies of groups and dilation.
+  std::mt19937 rng(41);
+  for (std::int64_t c : {2, 5, 8, 32})
+    for (std::int64_t stride : {1, 2})
+      for (bool same : {false, true}) {
+        check_conv_case<float>(geometry_2d(2, 9, 7, c, 12, 3, stride, 1, same), rng, 1e-5);
+        check_conv_case<double>(geometry_2d(1, 8, 11, c, 9, 3, stride, 1, same), rng, 1e-12);
+        check_conv_case<float>(geometry_2d(1, 9, 9, c, 6, 3, stride, 2, same), rng, 1e-5);
+        if (c % 2 == 0) check_conv_case<double>(geometry_2d(2, 7, 7, c, 6, 3, stride, 1, same, 2), rng, 1e-12);
+      }
+}
+
+TEST(ConvKernels, ResultsDoNotDependOnTheThreadCount) {
+  // The CNN workload's shapes (one-channel first layer, a 32-channel second), bit for bit.
+  std::mt19937 rng(51);
+  for (const auto& g : {geometry_2d(4, 28, 28, 1, 32, 3, 1, 1, false), geometry_2d(4, 13, 13, 32, 64, 3, 1, 1, false),
+                        geometry_2d(3, 15, 15, 1, 20, 3, 2, 1, true)}) {
+    const std::int64_t nx = g.n * g.in_positions() * g.c, nw = g.taps() * g.cg() * g.f,
+                       ny = g.n * g.out_positions() * g.f;
+    const auto x = random_values<float>(nx, rng), w = random_values<float>(nw, rng),
+               dy = random_values<float>(ny, rng);
+    std::vector<float> y[2], dx[2], dw[2];
+    const int saved = keras::backend::num_threads();
+    for (int threads : {1, 2}) {
+      keras::backend::set_num_threads(threads);
+      auto& yi = y[threads - 1];
+      auto& dxi = dx[threads - 1];
+      auto& dwi = dw[threads - 1];
+      yi.resize(ny), dxi.resize(nx), dwi.resize(nw);
+      cpu::conv_forward(g, x.data(), w.data(), yi.data());
+      cpu::conv_backward_input(g, dy.data(), w.data(), dxi.data());
+      cpu::conv_backward_kernel(g, x.data(), dy.data(), dwi.data());
+    }
+    keras::backend::set_num_threads(saved);
+    EXPECT_EQ(y[0], y[1]) << describe(g);
+    EXPECT_EQ(dx[0], dx[1]) << describe(g);
+    EXPECT_EQ(dw[0], dw[1]) << describe(g);
   }
 }
 

@@ -20,8 +20,9 @@ bool ConvGeometry::is_pointwise() const {
 namespace {
 
 // im2col materializes at most this many elements at a time: large enough for efficient
-// gemms, small enough to stay near the caches and bound the scratch memory.
-constexpr std::int64_t kChunkElements = std::int64_t{1} << 20;
+// gemms, small enough that the columns (1 MiB of float) stay in a 2 MiB L2 between im2col and
+// the gemm, and that BLAS's zeroing of a beta = 0 output does not stream through memory.
+constexpr std::int64_t kChunkElements = std::int64_t{1} << 18;
 
 // Grow-only per-thread scratch: after the first call of a given size a compiled plan's
 // steps allocate nothing.
@@ -41,37 +42,78 @@ void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, cons
 }
 
 template <typename T>
+struct Vector32;  // 32 bytes of T: GCC/Clang vector extension types
+template <>
+struct Vector32<float> {
+  typedef float type __attribute__((vector_size(32)));
+};
+template <>
+struct Vector32<double> {
+  typedef double type __attribute__((vector_size(32)));
+};
+
+template <typename T>
+inline typename Vector32<T>::type load_vec(const T* p) {
+  typename Vector32<T>::type v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+template <typename T>
+inline void store_vec(T* p, typename Vector32<T>::type v) {
+  std::memcpy(p, &v, sizeof(v));
+}
+
+// Explicit vector moves: a plain loop becomes a memmove call, costly for runs of 32 floats.
+template <typename T>
 void copy_channels(T* __restrict dst, const T* __restrict src, std::int64_t n) {
-  for (std::int64_t j = 0; j < n; ++j) dst[j] = src[j];
+  constexpr std::int64_t kLanes = 32 / sizeof(T);
+  std::int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) store_vec(dst + j, load_vec(src + j));
+  for (; j < n; ++j) dst[j] = src[j];
 }
 
 template <typename T>
 void add_channels(T* __restrict dst, const T* __restrict src, std::int64_t n) {
-  for (std::int64_t j = 0; j < n; ++j) dst[j] += src[j];
+  constexpr std::int64_t kLanes = 32 / sizeof(T);
+  std::int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) store_vec(dst + j, load_vec(dst + j) + load_vec(src + j));
+  for (; j < n; ++j) dst[j] += src[j];
+}
+
+// Calls fn(first entry, entries) for each run of a row's tap list whose input channels are
+// contiguous in x (consecutive taps along a unit-dilation last dim, all channels in one group):
+// one copy of k2 * c elements instead of k2 copies of c.
+template <typename F>
+inline void for_each_run(const ConvGeometry& g, std::int64_t count, const std::int64_t* tap, const std::int64_t* off,
+                         F&& fn) {
+  const bool mergeable = g.groups == 1;
+  for (std::int64_t i = 0; i < count;) {
+    std::int64_t j = i + 1;
+    if (mergeable)
+      while (j < count && tap[j] == tap[j - 1] + 1 && off[j] == off[j - 1] + g.c) ++j;
+    fn(i, j - i);
+    i = j;
+  }
 }
 
 // cols (r1 - r0, taps * cg): row r holds group `group`'s input channels under every tap of
-// output row r, zeros where a tap falls into the padding. Only the padded taps are zeroed
-// (tracked in a bit mask when there are at most 64 taps).
+// output row r, zeros where a tap falls into the padding (only rows with such taps are zeroed).
 template <typename T>
 void im2col(const ConvGeometry& g, const T* x, std::int64_t group, std::int64_t r0, std::int64_t r1, T* cols) {
   const std::int64_t cg = g.cg(), taps = g.taps(), width = taps * cg;
   const std::int64_t grain = std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(width, 1));
-  const bool masked = taps <= 64;
-  const std::uint64_t all_taps = taps == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << taps) - 1;
   parallel_for(r1 - r0, grain, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t r = begin; r < end; ++r) {
-      T* row = cols + r * width;
-      if (!masked) std::fill(row, row + width, T(0));
-      std::uint64_t written = 0;
-      for_each_tap(g, decode_row(g, r0 + r), [&](std::int64_t tap, std::int64_t offset) {
-        copy_channels(row + tap * cg, x + offset + group * cg, cg);
-        written |= std::uint64_t{1} << (tap & 63);
-      });
-      if (masked && written != all_taps)
-        for (std::int64_t tap = 0; tap < taps; ++tap)
-          if (!(written >> tap & 1)) std::fill(row + tap * cg, row + (tap + 1) * cg, T(0));
-    }
+    for_each_row(g, r0 + begin, r0 + end,
+                 [&](std::int64_t r, std::int64_t count, const std::int64_t* tap, const std::int64_t* off,
+                     std::int64_t shift) {
+                   T* row = cols + (r - r0) * width;
+                   if (count < taps) std::fill(row, row + width, T(0));
+                   const T* xs = x + shift + group * cg;
+                   for_each_run(g, count, tap, off, [&](std::int64_t i, std::int64_t n) {
+                     copy_channels(row + tap[i] * cg, xs + off[i], n * cg);
+                   });
+                 });
   });
 }
 
@@ -79,12 +121,15 @@ void im2col(const ConvGeometry& g, const T* x, std::int64_t group, std::int64_t 
 template <typename T>
 void col2im_add(const ConvGeometry& g, const T* cols, std::int64_t group, std::int64_t r0, std::int64_t r1, T* dx) {
   const std::int64_t cg = g.cg(), width = g.taps() * cg;
-  for (std::int64_t r = r0; r < r1; ++r) {
-    const T* row = cols + (r - r0) * width;
-    for_each_tap(g, decode_row(g, r), [&](std::int64_t tap, std::int64_t offset) {
-      add_channels(dx + offset + group * cg, row + tap * cg, cg);
-    });
-  }
+  for_each_row(g, r0, r1,
+               [&](std::int64_t r, std::int64_t count, const std::int64_t* tap, const std::int64_t* off,
+                   std::int64_t shift) {
+                 const T* row = cols + (r - r0) * width;
+                 T* dxs = dx + shift + group * cg;
+                 for_each_run(g, count, tap, off, [&](std::int64_t i, std::int64_t n) {
+                   add_channels(dxs + off[i], row + tap[i] * cg, n * cg);
+                 });
+               });
 }
 
 std::int64_t chunk_rows(const ConvGeometry& g) {
@@ -96,17 +141,6 @@ std::int64_t chunk_rows(const ConvGeometry& g) {
 // One output position: y[j] = sum over taps of x[offset] * w[tap, j]. Blocks of filters
 // accumulate in four vector registers (GCC/Clang vector extensions: left to itself, GCC
 // interchanges these loops into a scalar one), then are stored once.
-template <typename T>
-struct Vector32;  // 32 bytes of T: GCC/Clang vector extension types
-template <>
-struct Vector32<float> {
-  typedef float type __attribute__((vector_size(32)));
-};
-template <>
-struct Vector32<double> {
-  typedef double type __attribute__((vector_size(32)));
-};
-
 template <typename T>
 void one_channel_position(const T* __restrict x, const T* __restrict w, const std::int64_t* __restrict taps,
                           const std::int64_t* __restrict offsets, int count, std::int64_t f, T* __restrict y) {
@@ -141,21 +175,103 @@ void one_channel_position(const T* __restrict x, const T* __restrict w, const st
   }
 }
 
-constexpr std::int64_t kMaxBlockedTaps = 64;
-
 template <typename T>
 void one_channel_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
   const std::int64_t rows = g.n * g.out_positions(), f = g.f;
   parallel_for(rows, std::max<std::int64_t>(1, 4096 / (f * g.taps())), [&](std::int64_t begin, std::int64_t end) {
-    std::int64_t taps[kMaxBlockedTaps], offsets[kMaxBlockedTaps];
-    for (std::int64_t r = begin; r < end; ++r) {
-      int count = 0;
-      for_each_tap(g, decode_row(g, r), [&](std::int64_t tap, std::int64_t offset) {
-        taps[count] = tap;
-        offsets[count++] = offset;
-      });
-      one_channel_position(x, w, taps, offsets, count, f, y + r * f);
+    for_each_row(g, begin, end,
+                 [&](std::int64_t r, std::int64_t count, const std::int64_t* tap, const std::int64_t* off,
+                     std::int64_t shift) {
+                   one_channel_position(x + shift, w, tap, off, static_cast<int>(count), f, y + r * f);
+                 });
+  });
+}
+
+// dw (taps, f) for one input channel: dw[tap, j] = sum over rows of x[row's tap] * dy[row, j].
+// Filters go in units of one vector (the last unit may be shorter); a unit's sums run in a
+// fixed order whichever thread takes it, so results do not depend on the thread count. Each
+// line's interior positions accumulate in registers, KT taps at a time.
+constexpr int kMaxDwTaps = 9;  // accumulators + the dy vector + a broadcast: 11 of 16 registers
+
+template <typename T, int KT>
+void one_channel_dw_block(const T* __restrict xs, const std::int64_t* __restrict off,
+                          const std::int64_t* __restrict tap, std::int64_t step, const T* __restrict dyr,
+                          std::int64_t f, std::int64_t positions, std::int64_t lanes, T* __restrict dw) {
+  using Vec = typename Vector32<T>::type;
+  constexpr std::int64_t kLanes = static_cast<std::int64_t>(sizeof(Vec) / sizeof(T));
+  if (lanes == kLanes) {
+    Vec acc[KT];
+#pragma GCC unroll 16
+    for (int t = 0; t < KT; ++t) acc[t] = Vec{};
+    for (std::int64_t p = 0; p < positions; ++p) {
+      const Vec d = load_vec(dyr + p * f);
+      const T* xp = xs + p * step;
+#pragma GCC unroll 16
+      for (int t = 0; t < KT; ++t) acc[t] += xp[off[t]] * d;
     }
+#pragma GCC unroll 16
+    for (int t = 0; t < KT; ++t) store_vec(dw + tap[t] * f, load_vec(dw + tap[t] * f) + acc[t]);
+    return;
+  }
+  for (std::int64_t l = 0; l < lanes; ++l) {
+    T acc[KT] = {};
+    for (std::int64_t p = 0; p < positions; ++p) {
+      const T d = dyr[p * f + l];
+      const T* xp = xs + p * step;
+      for (int t = 0; t < KT; ++t) acc[t] += xp[off[t]] * d;
+    }
+    for (int t = 0; t < KT; ++t) dw[tap[t] * f + l] += acc[t];
+  }
+}
+
+template <typename T>
+void one_channel_dw_entries(int n, const T* xs, const std::int64_t* off, const std::int64_t* tap, std::int64_t step,
+                            const T* dyr, std::int64_t f, std::int64_t positions, std::int64_t lanes, T* dw) {
+  switch (n) {
+#define KERAS_DW_CASE(K) \
+  case K:                \
+    return one_channel_dw_block<T, K>(xs, off, tap, step, dyr, f, positions, lanes, dw);
+    KERAS_DW_CASE(1) KERAS_DW_CASE(2) KERAS_DW_CASE(3) KERAS_DW_CASE(4) KERAS_DW_CASE(5)
+    KERAS_DW_CASE(6) KERAS_DW_CASE(7) KERAS_DW_CASE(8) KERAS_DW_CASE(9)
+#undef KERAS_DW_CASE
+    default:
+      return;
+  }
+}
+
+template <typename T>
+void one_channel_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
+  using Vec = typename Vector32<T>::type;
+  constexpr std::int64_t kLanes = static_cast<std::int64_t>(sizeof(Vec) / sizeof(T));
+  const std::int64_t rows = g.n * g.out_positions(), f = g.f, step = g.stride[2];
+  const std::int64_t units = (f + kLanes - 1) / kLanes;
+  std::fill(dw, dw + g.taps() * f, T(0));
+  parallel_for(units, 1, [&](std::int64_t ub, std::int64_t ue) {
+    for_each_line(g, 0, rows, [&](std::int64_t r, std::int64_t b, std::int64_t e, const TapLine& line) {
+      const std::int64_t ib = std::clamp(line.lo, b, e), ie = std::clamp(line.hi, ib, e);
+      for (std::int64_t u = ub; u < ue; ++u) {
+        const std::int64_t j0 = u * kLanes, lanes = std::min(kLanes, f - j0);
+        // One border position: its in-bounds taps, added to dw directly.
+        auto border = [&](std::int64_t o2) {
+          const T* dyr = dy + (r + o2 - b) * f + j0;
+          for (std::int64_t i = 0; i < line.count; ++i) {
+            const std::int64_t i2 = o2 * step + line.t2[i];
+            if (i2 < 0 || i2 >= g.in[2]) continue;
+            const T xv = x[line.off[i] + o2 * step];
+            T* dwt = dw + line.tap[i] * f + j0;
+            if (lanes == kLanes) store_vec(dwt, load_vec(dwt) + xv * load_vec(dyr));
+            else
+              for (std::int64_t l = 0; l < lanes; ++l) dwt[l] += xv * dyr[l];
+          }
+        };
+        for (std::int64_t o2 = b; o2 < ib; ++o2) border(o2);
+        for (std::int64_t e0 = 0; ie > ib && e0 < line.count; e0 += kMaxDwTaps)
+          one_channel_dw_entries(static_cast<int>(std::min<std::int64_t>(kMaxDwTaps, line.count - e0)),
+                                 x + ib * step, line.off + e0, line.tap + e0, step, dy + (r + ib - b) * f + j0, f,
+                                 ie - ib, lanes, dw + j0);
+        for (std::int64_t o2 = ie; o2 < e; ++o2) border(o2);
+      }
+    });
   });
 }
 
@@ -244,7 +360,7 @@ void conv_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
   const std::int64_t rows = g.n * g.out_positions();
   if (rows == 0 || g.f == 0) return;
   if (g.c == 0) return std::fill(y, y + rows * g.f, T(0));
-  if (g.c == 1 && g.groups == 1 && g.taps() <= kMaxBlockedTaps) return one_channel_forward(g, x, w, y);
+  if (g.c == 1 && g.groups == 1) return one_channel_forward(g, x, w, y);
   if (g.cg() == 1) return depthwise_forward(g, x, w, y);
   const std::int64_t cg = g.cg(), fg = g.fg(), width = g.taps() * cg;
   if (g.is_pointwise()) {
@@ -291,6 +407,7 @@ void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw)
   const std::int64_t rows = g.n * g.out_positions();
   if (rows == 0 || g.f == 0 || g.c == 0) return std::fill(dw, dw + g.taps() * g.cg() * g.f, T(0));
   if (g.cg() == 1 && g.groups > 1) return depthwise_backward_kernel(g, x, dy, dw);
+  if (g.c == 1 && g.groups == 1 && !g.is_pointwise()) return one_channel_backward_kernel(g, x, dy, dw);
   const std::int64_t cg = g.cg(), fg = g.fg(), width = g.taps() * cg;
   if (g.is_pointwise()) {
     gemm(true, false, g.c, g.f, rows, x, g.c, dy, g.f, T(0), dw, g.f);

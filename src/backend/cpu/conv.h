@@ -13,7 +13,10 @@
 // conv_backward_kernel: dw = the adjoint of conv_forward in w, given x and dy
 // The fast versions go through im2col + BLAS gemm (a direct loop when each group has a single
 // input channel, as in depthwise convolutions); each keeps a naive reference twin.
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace keras::backend::cpu {
 
@@ -78,6 +81,99 @@ inline void for_each_tap(const ConvGeometry& g, const OutPos& p, F&& fn) {
       }
     }
   }
+}
+
+// One line of output rows: the positions that differ only in the last spatial dim. Every
+// position of a line sees the same in-bounds taps in the leading dims, so the line's tap list
+// is built once: entry i is tap `tap[i]`, reading x at off[i] + o2 * stride[2] * c (channel 0)
+// for position o2 when that input position, o2 * stride[2] + t2[i], lies inside [0, in[2]).
+// Positions in [lo, hi) are interior: every entry is in bounds there.
+struct TapLine {
+  std::int64_t count = 0, lo = 0, hi = 0;
+  const std::int64_t* tap = nullptr;
+  const std::int64_t* off = nullptr;
+  const std::int64_t* t2 = nullptr;
+};
+
+namespace conv_detail {
+// Per-thread storage for a line's tap list and one border row's filtered copy (grow-only).
+inline std::int64_t* walk_buffer(std::int64_t taps) {
+  thread_local std::vector<std::int64_t> buffer;
+  if (static_cast<std::int64_t>(buffer.size()) < 5 * taps) buffer.resize(static_cast<std::size_t>(5 * taps));
+  return buffer.data();
+}
+}  // namespace conv_detail
+
+// Visits output rows [r0, r1) in order, a line at a time: fn(r, o2_begin, o2_end, line)
+// covers rows r .. r + (o2_end - o2_begin) - 1, positions o2_begin .. o2_end - 1 of the line.
+// Rows are decoded once (no division per row) and tap lists built once per line.
+template <typename F>
+void for_each_line(const ConvGeometry& g, std::int64_t r0, std::int64_t r1, F&& fn) {
+  if (r0 >= r1) return;
+  std::int64_t* buf = conv_detail::walk_buffer(g.taps());
+  std::int64_t* tap = buf;
+  std::int64_t* off = buf + g.taps();
+  std::int64_t* t2 = buf + 2 * g.taps();
+  OutPos p = decode_row(g, r0);
+  // Interior positions along the last dim: o2 * s - pad >= 0 and o2 * s - pad + (k - 1) * dil < in.
+  const std::int64_t s2 = g.stride[2], reach = (g.k[2] - 1) * g.dilation[2];
+  const std::int64_t lo = std::min(g.out[2], (g.pad[2] + s2 - 1) / s2);
+  const std::int64_t last = g.in[2] - 1 - reach + g.pad[2];
+  const std::int64_t hi = std::max(lo, last < 0 ? std::int64_t{0} : std::min(g.out[2], last / s2 + 1));
+  for (std::int64_t r = r0; r < r1;) {
+    TapLine line;
+    line.tap = tap, line.off = off, line.t2 = t2, line.lo = lo, line.hi = hi;
+    std::int64_t count = 0, index = 0;
+    for (std::int64_t a = 0; a < g.k[0]; ++a) {
+      const std::int64_t i0 = p.o[0] * g.stride[0] - g.pad[0] + a * g.dilation[0];
+      for (std::int64_t b = 0; b < g.k[1]; ++b) {
+        const std::int64_t i1 = p.o[1] * g.stride[1] - g.pad[1] + b * g.dilation[1];
+        const bool inside = i0 >= 0 && i0 < g.in[0] && i1 >= 0 && i1 < g.in[1];
+        for (std::int64_t t = 0; t < g.k[2]; ++t, ++index) {
+          if (!inside) continue;
+          const std::int64_t rel = t * g.dilation[2] - g.pad[2];
+          tap[count] = index;
+          off[count] = (((p.n * g.in[0] + i0) * g.in[1] + i1) * g.in[2] + rel) * g.c;
+          t2[count++] = rel;
+        }
+      }
+    }
+    line.count = count;
+    const std::int64_t end = std::min(g.out[2], p.o[2] + (r1 - r));
+    fn(r, p.o[2], end, static_cast<const TapLine&>(line));
+    r += end - p.o[2];
+    p.o[2] = 0;
+    if (++p.o[1] == g.out[1]) {
+      p.o[1] = 0;
+      if (++p.o[0] == g.out[0]) p.o[0] = 0, ++p.n;
+    }
+  }
+}
+
+// Visits output rows [r0, r1) in order: fn(r, count, tap, off, shift), where row r's in-bounds
+// taps are tap[0..count) reading x at off[i] + shift (channel 0).
+template <typename F>
+void for_each_row(const ConvGeometry& g, std::int64_t r0, std::int64_t r1, F&& fn) {
+  std::int64_t* border_tap = conv_detail::walk_buffer(g.taps()) + 3 * g.taps();
+  std::int64_t* border_off = border_tap + g.taps();
+  for_each_line(g, r0, r1, [&](std::int64_t r, std::int64_t b, std::int64_t e, const TapLine& line) {
+    const std::int64_t step = g.stride[2] * g.c;
+    for (std::int64_t o2 = b; o2 < e; ++o2, ++r) {
+      if (o2 >= line.lo && o2 < line.hi) {
+        fn(r, line.count, line.tap, line.off, o2 * step);
+        continue;
+      }
+      std::int64_t count = 0;
+      for (std::int64_t i = 0; i < line.count; ++i) {
+        const std::int64_t i2 = o2 * g.stride[2] + line.t2[i];
+        if (i2 < 0 || i2 >= g.in[2]) continue;
+        border_tap[count] = line.tap[i];
+        border_off[count++] = line.off[i];
+      }
+      fn(r, count, static_cast<const std::int64_t*>(border_tap), static_cast<const std::int64_t*>(border_off),
+         o2 * step);
+    }
+  });
 }
 
 template <typename T>
