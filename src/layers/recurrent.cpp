@@ -149,9 +149,15 @@ Outputs RNN::call(const std::vector<Tensor>& inputs, bool training) {
   SequenceScope scope{*cell_};
   Tensor outputs, last;
   std::vector<Tensor> finals;
-  std::optional<std::vector<Tensor>> fused;
-  if (options_.use_fused) fused = cell_->fused_sequence(seq, states, m, training);
-  if (fused) {
+  std::optional<std::vector<Tensor>> fused, fused_finals;
+  // Without a mask, the last output is the final h: a cell may then skip the sequences.
+  if (options_.use_fused && !options_.return_sequences && !m.defined())
+    fused_finals = cell_->fused_final_states(seq, states, training);
+  if (!fused_finals && options_.use_fused) fused = cell_->fused_sequence(seq, states, m, training);
+  if (fused_finals) {
+    finals = *fused_finals;
+    last = finals.front();
+  } else if (fused) {
     // The fused ops return the state sequences; the output is the first state. A masked step
     // outputs the previous output: that is the carried state once a step was processed, and
     // zeros before (Keras starts from a zero output, whatever the initial state).

@@ -253,15 +253,35 @@ std::pair<Tensor, std::vector<Tensor>> LSTMCell::step(const Tensor& x, const std
   return {h, {h, c}};
 }
 
+bool LSTMCell::fused_inputs(const Tensor& sequences, const std::vector<Tensor>& initial, const Tensor& mask,
+                            rnn::LstmInputs* out) const {
+  const auto acts = fused_pair(options_.activation, options_.recurrent_activation);
+  if (!acts || state_mask_.defined()) return false;
+  Tensor x = drop_inputs(sequences);
+  const DType dtype = recurrent_kernel_.dtype();
+  if (x.dtype() != dtype) x = ops::cast(x, dtype);
+  const Tensor bias = options_.use_bias ? Tensor(bias_) : ops::zeros(Shape{4 * units_}, dtype);
+  *out = rnn::LstmInputs{x, kernel_, bias, initial.at(0), initial.at(1), recurrent_kernel_, mask, acts->first,
+                         acts->second};
+  return true;
+}
+
 std::optional<std::vector<Tensor>> LSTMCell::fused_sequence(const Tensor& sequences, const std::vector<Tensor>& initial,
                                                             const Tensor& mask, bool) {
-  const auto acts = fused_pair(options_.activation, options_.recurrent_activation);
-  if (!acts || state_mask_.defined()) return std::nullopt;
-  Tensor xz = project_steps(drop_inputs(sequences), kernel_);
-  if (options_.use_bias) xz = ops::add(xz, bias_);
-  const Tensor states =
-      rnn::lstm_sequence(xz, initial.at(0), initial.at(1), recurrent_kernel_, mask, acts->first, acts->second);
-  return std::vector<Tensor>{columns(states, 0, units_), columns(states, units_, units_)};
+  rnn::LstmInputs in;
+  if (!fused_inputs(sequences, initial, mask, &in)) return std::nullopt;
+  const Tensor tape = rnn::lstm_sequence(in);
+  return std::vector<Tensor>{rnn::lstm_output(tape, in, rnn::LstmOutput::sequence),
+                             rnn::lstm_output(tape, in, rnn::LstmOutput::cell_sequence)};
+}
+
+std::optional<std::vector<Tensor>> LSTMCell::fused_final_states(const Tensor& sequences,
+                                                                const std::vector<Tensor>& initial, bool) {
+  rnn::LstmInputs in;
+  if (!fused_inputs(sequences, initial, Tensor(), &in)) return std::nullopt;
+  // One output (B, 2u) for both states: one backward pass however many of them are used.
+  const Tensor both = rnn::lstm_output(rnn::lstm_sequence(in), in, rnn::LstmOutput::final_states);
+  return std::vector<Tensor>{columns(both, 0, units_), columns(both, units_, units_)};
 }
 
 std::shared_ptr<RNNCell> LSTMCell::clone() const {

@@ -7,9 +7,9 @@
 // forms the recurrent kernel's gradient as one matrix product over all steps. The backward
 // ops are not differentiable themselves: gradients of gradients stop at a fused recurrence.
 //
-//   Tensor xz = ops::add(ops::matmul(x, kernel), bias);            // (B, T, 4u), all steps
-//   Tensor out = ops::rnn::lstm_sequence(xz, h0, c0, recurrent_kernel);  // (B, T, 7u)
-//   Tensor h_seq = ops::slice(out, {0, 0, 0}, {-1, -1, u});
+//   rnn::LstmInputs in{x, kernel, bias, h0, c0, recurrent_kernel};
+//   Tensor tape = rnn::lstm_sequence(in);
+//   Tensor h_seq = rnn::lstm_output(tape, in, rnn::LstmOutput::sequence);   // (B, T, u)
 #include <optional>
 #include <string>
 
@@ -24,13 +24,22 @@ enum class Activation : std::int64_t { linear = 0, tanh = 1, sigmoid = 2, hard_s
 /// The fused activation for a Keras activation name, or nullopt when there is none.
 std::optional<Activation> fused_activation(const std::string& keras_name);
 
-/// xz (B, T, 4u) = x @ kernel + bias for every step; h0, c0 (B, u); recurrent_kernel (u, 4u);
-/// mask (B, T) bool or undefined. Returns, per step, (B, T, 7u) = [h | c | i f c~ o | act(c)]:
-/// the states after the step, then its activated gates and act(c) (zeros at masked steps),
-/// which the backward op reads instead of recomputing them.
-Tensor lstm_sequence(const Tensor& xz, const Tensor& h0, const Tensor& c0, const Tensor& recurrent_kernel,
-                     const Tensor& mask = Tensor(), Activation activation = Activation::tanh,
-                     Activation recurrent_activation = Activation::sigmoid);
+/// The LSTM's inputs: x (B, T, F), kernel (F, 4u), bias (4u) (zeros without use_bias), h0,
+/// c0 (B, u), recurrent_kernel (u, 4u), mask (B, T) bool or undefined.
+struct LstmInputs {
+  Tensor x, kernel, bias, h0, c0, recurrent_kernel, mask = Tensor();
+  Activation activation = Activation::tanh, recurrent_activation = Activation::sigmoid;
+};
+
+/// What lstm_output returns: the h sequence (B, T, u), the final states [h_T | c_T] (B, 2u)
+/// or the c sequence (B, T, u). Masked steps carry the states.
+enum class LstmOutput : std::int64_t { sequence = 0, final_states = 1, cell_sequence = 2 };
+
+/// Runs the whole sequence; returns its tape (T, B, 7u) = per step [h | c | i f c~ o | act(c)]
+/// (zeros in the gate columns of masked steps), which lstm_output reads. Not differentiable
+/// itself: gradients flow through lstm_output, whose backward runs the BPTT kernel.
+Tensor lstm_sequence(const LstmInputs& inputs);
+Tensor lstm_output(const Tensor& tape, const LstmInputs& inputs, LstmOutput which);
 
 /// xz (B, T, 3u) = x @ kernel + input bias; h0 (B, u); recurrent_kernel (u, 3u);
 /// recurrent_bias (3u) (zeros without reset_after: the bias is then all on the input side).

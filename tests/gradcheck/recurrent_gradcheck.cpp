@@ -16,15 +16,29 @@ Tensor mask_3x4() {
 }
 }  // namespace
 
-// ---- lstm_sequence: xz (B, T, 4u), h0, c0 (B, u), U (u, 4u) ----
-KERAS_GRADCHECK({"lstm_sequence", "tanh/sigmoid", {{3, 4, 8}, {3, 2}, {3, 2}, {2, 8}},
-                 [](const In& in) { return rnn::lstm_sequence(in[0], in[1], in[2], in[3]); }});
-KERAS_GRADCHECK({"lstm_sequence", "masked", {{3, 4, 8}, {3, 2}, {3, 2}, {2, 8}},
-                 [](const In& in) { return rnn::lstm_sequence(in[0], in[1], in[2], in[3], mask_3x4()); }});
-KERAS_GRADCHECK({"lstm_sequence", "relu/hard_sigmoid", {{2, 3, 12}, {2, 3}, {2, 3}, {3, 12}},
+// ---- lstm_output over lstm_sequence: x (B, T, F), kernel (F, 4u), bias (4u), h0, c0 (B, u),
+// recurrent kernel (u, 4u). Every output mode; the final states also masked (carried).
+namespace {
+Tensor lstm_out(const In& in, rnn::LstmOutput which, const Tensor& mask = Tensor(),
+                rnn::Activation a = rnn::Activation::tanh, rnn::Activation r = rnn::Activation::sigmoid) {
+  const rnn::LstmInputs x{in[0], in[1], in[2], in[3], in[4], in[5], mask, a, r};
+  return rnn::lstm_output(rnn::lstm_sequence(x), x, which);
+}
+const std::vector<Shape> kLstmShapes{{3, 4, 2}, {2, 8}, {8}, {3, 2}, {3, 2}, {2, 8}};
+}  // namespace
+
+KERAS_GRADCHECK({"lstm_output", "sequence, tanh/sigmoid", kLstmShapes,
+                 [](const In& in) { return lstm_out(in, rnn::LstmOutput::sequence); }});
+KERAS_GRADCHECK({"lstm_output", "cell sequence, masked", kLstmShapes,
+                 [](const In& in) { return lstm_out(in, rnn::LstmOutput::cell_sequence, mask_3x4()); }});
+KERAS_GRADCHECK({"lstm_output", "final states", kLstmShapes,
+                 [](const In& in) { return lstm_out(in, rnn::LstmOutput::final_states); }});
+KERAS_GRADCHECK({"lstm_output", "final states, masked", kLstmShapes,
+                 [](const In& in) { return lstm_out(in, rnn::LstmOutput::final_states, mask_3x4()); }});
+KERAS_GRADCHECK({"lstm_output", "sequence, relu/hard_sigmoid", {{2, 3, 3}, {3, 12}, {12}, {2, 3}, {2, 3}, {3, 12}},
                  [](const In& in) {
-                   return rnn::lstm_sequence(in[0], in[1], in[2], in[3], Tensor(), rnn::Activation::relu,
-                                             rnn::Activation::hard_sigmoid);
+                   return lstm_out(in, rnn::LstmOutput::sequence, Tensor(), rnn::Activation::relu,
+                                   rnn::Activation::hard_sigmoid);
                  },
                  -1.0, 1.0});
 

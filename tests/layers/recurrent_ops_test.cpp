@@ -88,18 +88,50 @@ void compare(const std::vector<Tensor>& inputs, const std::function<Tensor(const
   for (std::size_t i = 0; i < inputs.size(); ++i) expect_near(gf[i], gr[i], 1e-11, what + " gradient " + std::to_string(i));
 }
 
+// The fused LSTM's outputs in lstm_reference's layout: (B, T, 2u) [h | c] per step (both
+// sequences, or h alone then (B, T, u)), or the final states (B, 2u). Inputs: x, kernel, bias,
+// h0, c0, recurrent kernel.
+enum class LstmRead { both_sequences, h_sequence, final_states };
+
+Tensor fused_lstm(const std::vector<Tensor>& x, const Tensor& mask, rnn::Activation a, rnn::Activation r,
+                  LstmRead read) {
+  const rnn::LstmInputs in{x[0], x[1], x[2], x[3], x[4], x[5], mask, a, r};
+  const Tensor tape = rnn::lstm_sequence(in);
+  if (read == LstmRead::final_states) return rnn::lstm_output(tape, in, rnn::LstmOutput::final_states);
+  const Tensor h = rnn::lstm_output(tape, in, rnn::LstmOutput::sequence);
+  if (read == LstmRead::h_sequence) return h;
+  return ops::concatenate({h, rnn::lstm_output(tape, in, rnn::LstmOutput::cell_sequence)}, 2);
+}
+
+Tensor reference_lstm(const std::vector<Tensor>& x, const Tensor& mask, const std::string& act, const std::string& rec,
+                      LstmRead read) {
+  const std::int64_t T = x[0].shape()[1], u = x[3].shape()[1];
+  const Tensor states = lstm_reference(ops::add(ops::matmul(x[0], x[1]), x[2]), x[3], x[4], x[5], mask, act, rec);
+  if (read == LstmRead::h_sequence) return states_of(states, u);
+  if (read == LstmRead::final_states) return ops::squeeze(ops::slice(states, {0, T - 1, 0}, {-1, 1, -1}), {1});
+  return states;
+}
+
+std::vector<Tensor> lstm_inputs(std::int64_t B, std::int64_t T, std::int64_t F, std::int64_t u, unsigned seed,
+                                DType dtype = DType::float64) {
+  return {random_tensor({B, T, F}, seed, -2, 2, dtype),         random_tensor({F, 4 * u}, seed + 1, -0.7, 0.7, dtype),
+          random_tensor({4 * u}, seed + 2, -1, 1, dtype),       random_tensor({B, u}, seed + 3, -1, 1, dtype),
+          random_tensor({B, u}, seed + 4, -1, 1, dtype),        random_tensor({u, 4 * u}, seed + 5, -0.7, 0.7, dtype)};
+}
+
 TEST(RecurrentOps, LstmSequenceMatchesNaiveStepsWithGradients) {
-  const std::int64_t B = 4, T = 5, u = 3;
+  const std::int64_t B = 4, T = 5, F = 2, u = 3;
+  const std::vector<Tensor> in = lstm_inputs(B, T, F, u, 1);
   for (const auto& a : kActivations)
-    for (bool masked : {false, true}) {
-      const Tensor mask = masked ? test_mask(B, T) : Tensor();
-      const std::vector<Tensor> in{random_tensor({B, T, 4 * u}, 1, -2, 2), random_tensor({B, u}, 2),
-                                   random_tensor({B, u}, 3), random_tensor({u, 4 * u}, 4)};
-      compare(
-          in, [&](const auto& x) { return states_of(rnn::lstm_sequence(x[0], x[1], x[2], x[3], mask, a.a, a.r), 2 * u); },
-          [&](const auto& x) { return lstm_reference(x[0], x[1], x[2], x[3], mask, a.act, a.rec); },
-          "lstm " + a.act + "/" + a.rec + (masked ? " masked" : ""));
-    }
+    for (bool masked : {false, true})
+      for (LstmRead read : {LstmRead::both_sequences, LstmRead::h_sequence, LstmRead::final_states}) {
+        const Tensor mask = masked ? test_mask(B, T) : Tensor();
+        compare(
+            in, [&](const auto& x) { return fused_lstm(x, mask, a.a, a.r, read); },
+            [&](const auto& x) { return reference_lstm(x, mask, a.act, a.rec, read); },
+            "lstm " + a.act + "/" + a.rec + (masked ? " masked" : "") + " read " +
+                std::to_string(static_cast<int>(read)));
+      }
 }
 
 TEST(RecurrentOps, GruSequenceMatchesNaiveStepsWithGradients) {
@@ -139,30 +171,31 @@ TEST(RecurrentOps, SimpleRnnSequenceMatchesNaiveStepsWithGradients) {
 TEST(RecurrentOps, LargeFloat32BatchesMatchTheReference) {
   const std::int64_t B = 67, T = 9, u = 24;
   const Tensor mask = test_mask(B, T);
-  const Tensor xz = random_tensor({B, T, 4 * u}, 12, -2, 2, DType::float32);
-  const Tensor h0 = random_tensor({B, u}, 13, -1, 1, DType::float32), c0 = random_tensor({B, u}, 14, -1, 1, DType::float32);
-  const Tensor U = random_tensor({u, 4 * u}, 15, -0.3, 0.3, DType::float32);
-  expect_near(states_of(rnn::lstm_sequence(xz, h0, c0, U, mask), 2 * u), lstm_reference(xz, h0, c0, U, mask), 2e-5,
-              "lstm float32");
+  const std::vector<Tensor> x = lstm_inputs(B, T, 7, u, 12, DType::float32);
+  const Tensor h0 = x[3];
+  for (LstmRead read : {LstmRead::both_sequences, LstmRead::final_states})
+    expect_near(fused_lstm(x, mask, rnn::Activation::tanh, rnn::Activation::sigmoid, read),
+                reference_lstm(x, mask, "tanh", "sigmoid", read), 2e-5, "lstm float32");
   const Tensor xg = random_tensor({B, T, 3 * u}, 16, -2, 2, DType::float32);
   const Tensor Ug = random_tensor({u, 3 * u}, 17, -0.3, 0.3, DType::float32);
   const Tensor bg = random_tensor({3 * u}, 18, -1, 1, DType::float32);
   expect_near(states_of(rnn::gru_sequence(xg, h0, Ug, bg, mask), u), gru_reference(xg, h0, Ug, bg, true, mask), 2e-5,
               "gru float32");
   // float32 and float64 runs of the same op agree to float32 precision.
-  const Tensor y64 = rnn::lstm_sequence(ops::cast(xz, DType::float64), ops::cast(h0, DType::float64),
-                                        ops::cast(c0, DType::float64), ops::cast(U, DType::float64), mask);
-  expect_near(ops::cast(rnn::lstm_sequence(xz, h0, c0, U, mask), DType::float64), y64, 2e-5, "lstm f32 vs f64");
+  std::vector<Tensor> x64;
+  for (const Tensor& t : x) x64.push_back(ops::cast(t, DType::float64));
+  const rnn::LstmInputs in32{x[0], x[1], x[2], x[3], x[4], x[5], mask}, in64{x64[0], x64[1], x64[2], x64[3], x64[4], x64[5], mask};
+  expect_near(ops::cast(rnn::lstm_sequence(in32), DType::float64), rnn::lstm_sequence(in64), 2e-5, "lstm f32 vs f64");
 }
 
 TEST(RecurrentOps, MaskedStepsCarryTheStates) {
   const std::int64_t B = 2, T = 4, u = 2;
   std::vector<bool> m{true, false, false, true, false, false, false, false};
   const Tensor mask = Tensor::from_bools(m, Shape{B, T});
-  const Tensor xz = random_tensor({B, T, 4 * u}, 20), h0 = random_tensor({B, u}, 21), c0 = random_tensor({B, u}, 22);
-  const Tensor U = random_tensor({u, 4 * u}, 23);
-  const auto s = rnn::lstm_sequence(xz, h0, c0, U, mask).to_vector<double>();
-  auto at = [&](std::int64_t b, std::int64_t t, std::int64_t j) { return s[static_cast<std::size_t>((b * T + t) * 7 * u + j)]; };
+  const std::vector<Tensor> x = lstm_inputs(B, T, 3, u, 20);
+  const auto s = rnn::lstm_sequence({x[0], x[1], x[2], x[3], x[4], x[5], mask}).to_vector<double>();
+  // The tape is time-major: (T, B, 7u).
+  auto at = [&](std::int64_t b, std::int64_t t, std::int64_t j) { return s[static_cast<std::size_t>((t * B + b) * 7 * u + j)]; };
   for (std::int64_t j = 0; j < 2 * u; ++j) {
     EXPECT_EQ(at(0, 1, j), at(0, 0, j));
     EXPECT_EQ(at(0, 2, j), at(0, 0, j));
@@ -174,7 +207,7 @@ TEST(RecurrentOps, MaskedStepsCarryTheStates) {
     EXPECT_GT(std::abs(at(0, 3, j)), 0.0);
   }
   // A fully masked row keeps its initial states.
-  const auto h = h0.to_vector<double>(), c = c0.to_vector<double>();
+  const auto h = x[3].to_vector<double>(), c = x[4].to_vector<double>();
   for (std::int64_t t = 0; t < T; ++t)
     for (std::int64_t j = 0; j < u; ++j) {
       EXPECT_EQ(at(1, t, j), h[static_cast<std::size_t>(u + j)]);
@@ -204,17 +237,20 @@ TEST(RecurrentOps, PreviousStatesWithKnownAndUnknownSteps) {
   // Symbolic, unknown batch and steps: the shape stays (None, None, 1).
   const Tensor ps = rnn::previous_states(Tensor::placeholder({-1, 1}), Tensor::placeholder({-1, -1, 1}));
   EXPECT_EQ(ps.shape(), (Shape{-1, -1, 1}));
-  const Tensor fused = rnn::lstm_sequence(Tensor::placeholder({-1, -1, 8}), Tensor::placeholder({-1, 2}),
-                                          Tensor::placeholder({-1, 2}), Tensor::placeholder({2, 8}));
-  EXPECT_EQ(fused.shape(), (Shape{-1, -1, 14}));  // [h | c | 4 gates | act(c)], u = 2
+  const rnn::LstmInputs in{Tensor::placeholder({-1, -1, 3}), Tensor::placeholder({3, 8}), Tensor::placeholder({8}),
+                           Tensor::placeholder({-1, 2}),    Tensor::placeholder({-1, 2}), Tensor::placeholder({2, 8})};
+  const Tensor tape = rnn::lstm_sequence(in);
+  EXPECT_EQ(tape.shape(), (Shape{-1, -1, 14}));  // (T, B, [h | c | 4 gates | act(c)]), u = 2
+  EXPECT_EQ(rnn::lstm_output(tape, in, rnn::LstmOutput::sequence).shape(), (Shape{-1, -1, 2}));
+  EXPECT_EQ(rnn::lstm_output(tape, in, rnn::LstmOutput::final_states).shape(), (Shape{-1, 4}));
   // Its gradient graph builds with unknown dims too.
-  const Tensor xz = Tensor::placeholder({-1, -1, 8});
-  const Tensor U = Tensor::placeholder({2, 8});
-  const auto grads = keras::gradients(ops::sum(rnn::lstm_sequence(xz, Tensor::placeholder({-1, 2}),
-                                                                  Tensor::placeholder({-1, 2}), U)),
-                                      {xz, U});
-  EXPECT_EQ(grads[0].shape(), (Shape{-1, -1, 8}));
+  const auto grads = keras::gradients(ops::sum(rnn::lstm_output(tape, in, rnn::LstmOutput::sequence)),
+                                      {in.x, in.recurrent_kernel, in.kernel, in.bias, in.h0});
+  EXPECT_EQ(grads[0].shape(), (Shape{-1, -1, 3}));
   EXPECT_EQ(grads[1].shape(), (Shape{2, 8}));
+  EXPECT_EQ(grads[2].shape(), (Shape{3, 8}));
+  EXPECT_EQ(grads[3].shape(), (Shape{8}));
+  EXPECT_EQ(grads[4].shape(), (Shape{-1, 2}));
 }
 
 template <typename F>
@@ -230,17 +266,24 @@ std::string error_of(F&& f) {
 }
 
 TEST(RecurrentOps, BadInputsRaiseErrorsNamingTheOpAndShapes) {
-  const Tensor xz = random_tensor({2, 3, 8}, 40), h = random_tensor({2, 2}, 41), U = random_tensor({2, 8}, 42);
-  std::string e = error_of([&] { rnn::lstm_sequence(random_tensor({2, 3, 6}, 1), h, h, U); });
+  const Tensor x = random_tensor({2, 3, 5}, 40), h = random_tensor({2, 2}, 41), U = random_tensor({2, 8}, 42);
+  const Tensor W = random_tensor({5, 8}, 43), b = random_tensor({8}, 44);
+  std::string e = error_of([&] { rnn::lstm_sequence({x, random_tensor({4, 8}, 1), b, h, h, U}); });
   EXPECT_NE(e.find("lstm_sequence"), std::string::npos) << e;
-  EXPECT_NE(e.find("(2, 3, 6)"), std::string::npos) << e;
-  e = error_of([&] { rnn::lstm_sequence(xz, random_tensor({3, 2}, 1), h, U); });
+  EXPECT_NE(e.find("kernel of shape (5, 8)"), std::string::npos) << e;
+  EXPECT_NE(e.find("(4, 8)"), std::string::npos) << e;
+  e = error_of([&] { rnn::lstm_sequence({x, W, b, random_tensor({3, 2}, 1), h, U}); });
   EXPECT_NE(e.find("initial state of shape (2, 2)"), std::string::npos) << e;
   EXPECT_NE(e.find("(3, 2)"), std::string::npos) << e;
-  e = error_of([&] { rnn::lstm_sequence(xz, h, h, random_tensor({2, 6}, 1)); });
+  e = error_of([&] { rnn::lstm_sequence({x, W, b, h, h, random_tensor({2, 6}, 1)}); });
   EXPECT_NE(e.find("recurrent kernel"), std::string::npos) << e;
-  e = error_of([&] { rnn::lstm_sequence(xz, h, h, U, ops::zeros({2, 3})); });
+  e = error_of([&] { rnn::lstm_sequence({x, W, random_tensor({6}, 1), h, h, U}); });
+  EXPECT_NE(e.find("bias of shape (8,)"), std::string::npos) << e;
+  e = error_of([&] { rnn::lstm_sequence({x, W, b, h, h, U, ops::zeros({2, 3})}); });
   EXPECT_NE(e.find("bool mask of shape (2, 3)"), std::string::npos) << e;
+  const rnn::LstmInputs good{x, W, b, h, h, U};
+  e = error_of([&] { rnn::lstm_output(random_tensor({3, 2, 13}, 1), good, rnn::LstmOutput::sequence); });
+  EXPECT_NE(e.find("tape"), std::string::npos) << e;
   e = error_of([&] { rnn::gru_sequence(random_tensor({2, 3, 6}, 1), h, random_tensor({2, 6}, 2), random_tensor({5}, 3)); });
   EXPECT_NE(e.find("recurrent bias of shape (6,)"), std::string::npos) << e;
   e = error_of([&] { rnn::simple_rnn_sequence(ops::cast(random_tensor({2, 3, 2}, 1), DType::int32), h, random_tensor({2, 2}, 2)); });

@@ -34,6 +34,10 @@
 #include "keras/layers/layer.h"
 #include "keras/ops/random.h"
 
+namespace keras::ops::rnn {
+struct LstmInputs;  // src/ops/recurrent_ops.h
+}  // namespace keras::ops::rnn
+
 namespace keras::layers {
 
 /// Arguments of SimpleRNN, LSTM, GRU, their cells and RNN. Fields a class does not have are
@@ -85,6 +89,14 @@ class RNNCell : public Layer {
   virtual std::optional<std::vector<Tensor>> fused_sequence(const Tensor& sequences,
                                                             const std::vector<Tensor>& initial_states,
                                                             const Tensor& mask, bool training);
+  /// The final states alone (batch, size), one per state (the last output being the first),
+  /// for an unmasked sequence whose outputs are not returned: a fused kernel then need not
+  /// produce the state sequences. nullopt means "use fused_sequence".
+  virtual std::optional<std::vector<Tensor>> fused_final_states(const Tensor& sequences,
+                                                                const std::vector<Tensor>& initial_states,
+                                                                bool training) {
+    return std::nullopt;
+  }
   /// Bracket one sequence: cells with dropout draw this call's masks here.
   virtual void begin_sequence(const Tensor& sequences, bool training) {}
   virtual void end_sequence() {}
@@ -157,8 +169,16 @@ class LSTMCell : public BuiltinCell {
                                               bool training) override;
   std::optional<std::vector<Tensor>> fused_sequence(const Tensor& sequences, const std::vector<Tensor>& initial_states,
                                                     const Tensor& mask, bool training) override;
+  std::optional<std::vector<Tensor>> fused_final_states(const Tensor& sequences,
+                                                        const std::vector<Tensor>& initial_states,
+                                                        bool training) override;
   std::shared_ptr<RNNCell> clone() const override;
   Config get_config() const override;
+
+ private:
+  // The fused op's inputs, or false when this configuration runs step by step.
+  bool fused_inputs(const Tensor& sequences, const std::vector<Tensor>& initial_states, const Tensor& mask,
+                    ops::rnn::LstmInputs* out) const;
 };
 
 /// Gates z, r, h; h = z * h_prev + (1 - z) * h~.

@@ -19,7 +19,9 @@ namespace keras::backend::cpu {
 namespace {
 
 // Grow-only per-thread scratch: kernels run by compiled plans must not allocate per call.
-template <typename T>
+// Tag: separate buffers for a kernel and the parallel row passes inside it (the calling
+// thread runs some of those too).
+template <typename T, int Tag = 0>
 T* scratch(std::size_t n) {
   thread_local std::vector<T> buffer;
   if (buffer.size() < n) buffer.resize(n);
@@ -77,46 +79,6 @@ void derivatives(RnnActivation a, const T* y, T* d, std::int64_t n) {
   }
 }
 
-// One row of an LSTM step's backward (restrict: lets the loop vectorise). z: the activated
-// gates i f c~ o; dg: their derivatives; tc, dtc: act(c_t) and act'(c_t); gz: the gradient
-// flowing into the gates and act(c_t) as outputs; cp: c_{t-1}. Updates dc to dc_{t-1}.
-template <typename T>
-void lstm_row_backward(std::int64_t u, const T* __restrict z, const T* __restrict dg, const T* __restrict tc,
-                       const T* __restrict dtc, const T* __restrict gz, const T* __restrict cp,
-                       const T* __restrict dh, T* __restrict dc, T* __restrict dz) {
-  for (std::int64_t j = 0; j < u; ++j) {
-    const T i = z[j], f = z[u + j], gc = z[2 * u + j], o = z[3 * u + j];
-    const T dct = dc[j] + (dh[j] * o + gz[4 * u + j]) * dtc[j];
-    dz[j] = (dct * gc + gz[j]) * dg[j];
-    dz[u + j] = (dct * cp[j] + gz[u + j]) * dg[u + j];
-    dz[2 * u + j] = (dct * i + gz[2 * u + j]) * dg[2 * u + j];
-    dz[3 * u + j] = (dh[j] * tc[j] + gz[3 * u + j]) * dg[3 * u + j];
-    dc[j] = dct * f;
-  }
-}
-
-// One row of an LSTM step's forward after the gates: c = f * c + i * c~, written to the carry
-// c, the output's c and (to be activated) act(c).
-template <typename T>
-void lstm_row_carry(std::int64_t u, const T* __restrict z, T* __restrict c, T* __restrict c_out, T* __restrict tc) {
-  for (std::int64_t j = 0; j < u; ++j) {
-    const T cn = z[u + j] * c[j] + z[j] * z[2 * u + j];
-    c[j] = cn;
-    c_out[j] = cn;
-    tc[j] = cn;
-  }
-}
-
-// h = o * act(c), written to the output and the carry.
-template <typename T>
-void lstm_row_output(std::int64_t u, const T* __restrict o, const T* __restrict tc, T* __restrict h_out,
-                     T* __restrict h) {
-  for (std::int64_t j = 0; j < u; ++j) {
-    h_out[j] = o[j] * tc[j];
-    h[j] = h_out[j];
-  }
-}
-
 inline bool active(const bool* mask, std::int64_t b, std::int64_t t, std::int64_t steps) {
   return mask == nullptr || mask[b * steps + t];
 }
@@ -137,121 +99,197 @@ void gather_previous(const T* states, const T* initial, T* dst, RnnDims d, std::
 
 // ---- LSTM ------------------------------------------------------------------------------------
 
-// z (B, 4u) <- activated gates of step t from the previous h (B, u): i, f, o by the recurrent
-// activation, the candidate c~ by the activation.
+// One row of an LSTM step's forward, in place in its tape row [h | c | z | act(c)], z holding
+// x W + h_{t-1} U: adds the bias, activates the gates, then c = f * c_{t-1} + i * c~ and
+// h = o * act(c).
 template <typename T>
-void lstm_gates(const T* xz, const T* U, const T* h_prev, T* z, RnnDims d, std::int64_t t, RnnActivation act,
-                RnnActivation rec) {
-  const std::int64_t u = d.units, G = 4 * u;
-  gemm(false, false, d.batch, G, u, h_prev, U, z);
-  parallel_for(d.batch, row_grain(G), [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t b = lo; b < hi; ++b) {
-      T* zb = z + b * G;
-      const T* x = xz + (b * d.steps + t) * G;
-      for (std::int64_t j = 0; j < G; ++j) zb[j] += x[j];
-      activate(rec, zb, 2 * u);
-      activate(act, zb + 2 * u, u);
-      activate(rec, zb + 3 * u, u);
-    }
-  });
+void lstm_row_forward(std::int64_t u, const T* __restrict bias, const T* __restrict cp, T* __restrict row,
+                      RnnActivation act, RnnActivation rec) {
+  T* z = row + 2 * u;
+  for (std::int64_t j = 0; j < 4 * u; ++j) z[j] += bias[j];
+  activate(rec, z, 2 * u);
+  activate(act, z + 2 * u, u);
+  activate(rec, z + 3 * u, u);
+  T* c = row + u;
+  T* tc = row + 6 * u;
+  for (std::int64_t j = 0; j < u; ++j) {
+    const T cn = z[u + j] * cp[j] + z[j] * z[2 * u + j];
+    c[j] = cn;
+    tc[j] = cn;
+  }
+  activate(act, tc, u);
+  for (std::int64_t j = 0; j < u; ++j) row[j] = z[3 * u + j] * tc[j];
+}
+
+// One row of an LSTM step's backward. z: the activated gates i f c~ o; dg: their activation
+// derivatives then act'(c_t); tc: act(c_t); cp: c_{t-1}. Writes the pre-activation gradients
+// dz and turns dc into dc_{t-1}.
+template <typename T>
+void lstm_row_backward(std::int64_t u, const T* __restrict z, const T* __restrict dg, const T* __restrict tc,
+                       const T* __restrict cp, const T* __restrict dh, T* __restrict dc, T* __restrict dz) {
+  const T* dtc = dg + 4 * u;
+  for (std::int64_t j = 0; j < u; ++j) {
+    const T i = z[j], f = z[u + j], gc = z[2 * u + j], o = z[3 * u + j];
+    const T dct = dc[j] + dh[j] * o * dtc[j];
+    dz[j] = dct * gc * dg[j];
+    dz[u + j] = dct * cp[j] * dg[u + j];
+    dz[2 * u + j] = dct * i * dg[2 * u + j];
+    dz[3 * u + j] = dh[j] * tc[j] * dg[3 * u + j];
+    dc[j] = dct * f;
+  }
+}
+
+// xt (T * B, F) <- x (B, T, F) with time-major rows.
+template <typename T>
+void time_major(const T* x, T* xt, const LstmDims& d) {
+  const auto bytes = static_cast<std::size_t>(d.features) * sizeof(T);
+  for (std::int64_t b = 0; b < d.batch; ++b)
+    for (std::int64_t t = 0; t < d.steps; ++t)
+      std::memcpy(xt + (t * d.batch + b) * d.features, x + (b * d.steps + t) * d.features, bytes);
 }
 
 }  // namespace
 
 template <typename T>
-void lstm_forward(const T* xz, const T* h0, const T* c0, const T* U, const bool* mask, T* states, RnnDims d,
-                  RnnActivation act, RnnActivation rec) {
-  const std::int64_t B = d.batch, u = d.units, G = 4 * u, S = 7 * u;
-  T* work = scratch<T>(static_cast<std::size_t>(B * (2 * u + G)));
-  T* h = work;
-  T* c = h + B * u;
-  T* z = c + B * u;
-  std::memcpy(h, h0, static_cast<std::size_t>(B * u) * sizeof(T));
-  std::memcpy(c, c0, static_cast<std::size_t>(B * u) * sizeof(T));
-  for (std::int64_t t = 0; t < d.steps; ++t) {
-    lstm_gates(xz, U, h, z, d, t, act, rec);
-    parallel_for(B, row_grain(G), [&](std::int64_t lo, std::int64_t hi) {
+void lstm_forward(const T* x, const T* W, const T* bias, const T* h0, const T* c0, const T* U, const bool* mask,
+                  T* tape, LstmDims d, RnnActivation act, RnnActivation rec) {
+  const std::int64_t B = d.batch, steps = d.steps, u = d.units, F = d.features, G = 4 * u, S = 7 * u;
+  if (B == 0 || steps == 0 || u == 0) return;
+  // The input projections of every step: one product written into the tape's gate columns.
+  if (F > 0) {
+    T* xt = scratch<T>(static_cast<std::size_t>(B * steps * F));
+    time_major(x, xt, d);
+    gemm_strided(false, false, steps * B, G, F, xt, F, W, G, T(0), tape + 2 * u, S);
+  } else {
+    for (std::int64_t r = 0; r < steps * B; ++r) std::fill(tape + r * S + 2 * u, tape + r * S + 6 * u, T(0));
+  }
+  for (std::int64_t t = 0; t < steps; ++t) {
+    T* st = tape + t * B * S;
+    const T* hp = t == 0 ? h0 : st - B * S;  // h_{t-1}: the initial state or the previous tape rows
+    const T* cp = t == 0 ? c0 : st - B * S + u;
+    const std::int64_t ld = t == 0 ? u : S;
+    gemm_strided(false, false, B, G, u, hp, ld, U, G, T(1), st + 2 * u, S);
+    parallel_for(B, row_grain(S), [&](std::int64_t lo, std::int64_t hi) {
       for (std::int64_t b = lo; b < hi; ++b) {
-        T* st = states + (b * d.steps + t) * S;
-        T* hb = h + b * u;
-        T* cb = c + b * u;
-        if (!active(mask, b, t, d.steps)) {
+        T* row = st + b * S;
+        if (active(mask, b, t, steps)) {
+          lstm_row_forward(u, bias, cp + b * ld, row, act, rec);
+        } else {
           // Carried states; the gate columns of a skipped step are zeros (constants).
-          std::memcpy(st, hb, static_cast<std::size_t>(u) * sizeof(T));
-          std::memcpy(st + u, cb, static_cast<std::size_t>(u) * sizeof(T));
-          std::fill(st + 2 * u, st + S, T(0));
-          continue;
+          std::memcpy(row, hp + b * ld, static_cast<std::size_t>(u) * sizeof(T));
+          std::memcpy(row + u, cp + b * ld, static_cast<std::size_t>(u) * sizeof(T));
+          std::fill(row + 2 * u, row + S, T(0));
         }
-        const T* zb = z + b * G;
-        std::memcpy(st + 2 * u, zb, static_cast<std::size_t>(G) * sizeof(T));
-        T* tc = st + 6 * u;  // act(c), kept for the backward
-        lstm_row_carry(u, zb, cb, st + u, tc);
-        activate(act, tc, u);
-        lstm_row_output(u, zb + 3 * u, tc, st, hb);
       }
     });
   }
 }
 
 template <typename T>
-void lstm_backward(const T*, const T*, const T* c0, const T* U, const bool* mask, const T* states, const T* grad,
-                   T* out, RnnDims d, RnnActivation act, RnnActivation rec) {
-  const std::int64_t B = d.batch, u = d.units, G = 4 * u, S = 7 * u;
-  T* work = scratch<T>(static_cast<std::size_t>(G * u + B * (5 * u + 2 * G)));
-  T* Ut = work;         // U^T (4u, u): the per-step product runs as a plain (nn) GEMM
-  T* cp = Ut + G * u;   // c_{t-1}
-  T* dh = cp + B * u;   // gradient reaching h_t (then h_{t-1})
+void lstm_output(const T* tape, T* out, LstmDims d, LstmOutput which) {
+  const std::int64_t B = d.batch, steps = d.steps, u = d.units, S = 7 * u;
+  if (which == LstmOutput::final_states) {
+    for (std::int64_t b = 0; b < B; ++b)
+      std::memcpy(out + b * 2 * u, tape + ((steps - 1) * B + b) * S, static_cast<std::size_t>(2 * u) * sizeof(T));
+    return;
+  }
+  const std::int64_t col = which == LstmOutput::sequence ? 0 : u;
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t t = 0; t < steps; ++t)
+      std::memcpy(out + (b * steps + t) * u, tape + (t * B + b) * S + col, static_cast<std::size_t>(u) * sizeof(T));
+}
+
+template <typename T>
+void lstm_backward(const T* x, const T*, const T* h0, const T* c0, const T* U, const bool* mask, const T* tape,
+                   const T* grad, LstmOutput which, T* P, LstmDims d, RnnActivation act, RnnActivation rec) {
+  const std::int64_t B = d.batch, steps = d.steps, u = d.units, F = d.features, G = 4 * u, S = 7 * u;
+  T* dZ = P;
+  T* dU = P + lstm_grad_row(d, LstmGradPart::recurrent_kernel) * G;
+  T* dW = P + lstm_grad_row(d, LstmGradPart::kernel) * G;
+  T* db = P + lstm_grad_row(d, LstmGradPart::bias) * G;
+  T* dinit = P + lstm_grad_row(d, LstmGradPart::initial_states) * G;
+  std::fill(dU, P + lstm_grad_rows(d) * G, T(0));
+  if (B == 0 || steps == 0 || u == 0) return;
+  T* work = scratch<T>(static_cast<std::size_t>(G * u + 3 * B * u + B * steps * F));
+  T* Ut = work;  // U^T (4u, u): the per-step product runs as a plain (nn) GEMM
+  T* dh = Ut + G * u;   // the gradient reaching h_t (then h_{t-1})
   T* dc = dh + B * u;
-  T* dhp = dc + B * u;  // this step's contribution to dh_{t-1}
-  T* dtc = dhp + B * u;  // act'(c_t)
-  T* dz = dtc + B * u;
-  T* dgate = dz + B * G;  // the gates' activation derivatives
+  T* dhp = dc + B * u;  // dz @ U^T, for the processed rows of a masked step
+  T* xt = dhp + B * u;
   for (std::int64_t i = 0; i < u; ++i)
     for (std::int64_t j = 0; j < G; ++j) Ut[j * u + i] = U[i * G + j];
-  std::fill(dh, dh + 2 * B * u, T(0));
-  for (std::int64_t t = d.steps - 1; t >= 0; --t) {
-    gather_previous(states, c0, cp, d, t, S, u, u);
+  if (which == LstmOutput::final_states) {
+    for (std::int64_t b = 0; b < B; ++b) {
+      std::memcpy(dh + b * u, grad + b * 2 * u, static_cast<std::size_t>(u) * sizeof(T));
+      std::memcpy(dc + b * u, grad + b * 2 * u + u, static_cast<std::size_t>(u) * sizeof(T));
+    }
+  } else {
+    std::fill(dh, dh + 2 * B * u, T(0));
+  }
+  T* per_step = which == LstmOutput::sequence ? dh : which == LstmOutput::cell_sequence ? dc : nullptr;
+  for (std::int64_t t = steps - 1; t >= 0; --t) {
+    const T* st = tape + t * B * S;
+    const T* cp = t == 0 ? c0 : st - B * S + u;
+    const std::int64_t ld = t == 0 ? u : S;
+    T* dz = dZ + t * B * G;
     parallel_for(B, row_grain(G), [&](std::int64_t lo, std::int64_t hi) {
+      T* dg = scratch<T, 1>(static_cast<std::size_t>(5 * u));
       for (std::int64_t b = lo; b < hi; ++b) {
-        const T* g = grad + (b * d.steps + t) * S;
-        T* dhb = dh + b * u;
-        T* dcb = dc + b * u;
-        for (std::int64_t j = 0; j < u; ++j) {
-          dhb[j] += g[j];
-          dcb[j] += g[u + j];
+        if (per_step) {
+          const T* g = grad + (b * steps + t) * u;
+          T* target = per_step + b * u;
+          for (std::int64_t j = 0; j < u; ++j) target[j] += g[j];
         }
         T* dzb = dz + b * G;
-        T* row = out + (b * (d.steps + 1) + t + 1) * G;
-        if (!active(mask, b, t, d.steps)) {
-          std::fill(dzb, dzb + G, T(0));
-          std::fill(row, row + G, T(0));
+        if (!active(mask, b, t, steps)) {
+          std::fill(dzb, dzb + G, T(0));  // the states and their gradients carry over
           continue;
         }
-        const T* st = states + (b * d.steps + t) * S;
-        const T* zb = st + 2 * u;  // the step's activated gates i f c~ o
-        const T* tcb = st + 6 * u;  // act(c_t)
-        const T* gz = g + 2 * u;   // gradient flowing into the gates and act(c_t) as outputs
-        const T* cpb = cp + b * u;
-        T* dtcb = dtc + b * u;
-        T* dgb = dgate + b * G;
-        derivatives(act, tcb, dtcb, u);
-        derivatives(rec, zb, dgb, 2 * u);
-        derivatives(act, zb + 2 * u, dgb + 2 * u, u);
-        derivatives(rec, zb + 3 * u, dgb + 3 * u, u);
-        lstm_row_backward(u, zb, dgb, tcb, dtcb, gz, cpb, dhb, dcb, dzb);
-        std::memcpy(row, dzb, static_cast<std::size_t>(G) * sizeof(T));
+        const T* row = st + b * S;
+        derivatives(rec, row + 2 * u, dg, 2 * u);
+        derivatives(act, row + 4 * u, dg + 2 * u, u);
+        derivatives(rec, row + 5 * u, dg + 3 * u, u);
+        derivatives(act, row + 6 * u, dg + 4 * u, u);
+        lstm_row_backward(u, row + 2 * u, dg, row + 6 * u, cp + b * ld, dh + b * u, dc + b * u, dzb);
       }
     });
-    gemm(false, false, B, u, G, dz, Ut, dhp);  // dz (B, 4u) @ U^T
-    for (std::int64_t b = 0; b < B; ++b)
-      if (active(mask, b, t, d.steps)) std::memcpy(dh + b * u, dhp + b * u, static_cast<std::size_t>(u) * sizeof(T));
+    if (mask == nullptr) {
+      gemm(false, false, B, u, G, dz, Ut, dh);  // dh_{t-1} = dz @ U^T
+    } else {
+      gemm(false, false, B, u, G, dz, Ut, dhp);
+      for (std::int64_t b = 0; b < B; ++b)
+        if (active(mask, b, t, steps)) std::memcpy(dh + b * u, dhp + b * u, static_cast<std::size_t>(u) * sizeof(T));
+    }
   }
   for (std::int64_t b = 0; b < B; ++b) {
-    T* row = out + b * (d.steps + 1) * G;
-    std::memcpy(row, dh + b * u, static_cast<std::size_t>(u) * sizeof(T));
-    std::memcpy(row + u, dc + b * u, static_cast<std::size_t>(u) * sizeof(T));
-    std::fill(row + 2 * u, row + G, T(0));
+    std::memcpy(dinit + b * G, dh + b * u, static_cast<std::size_t>(u) * sizeof(T));
+    std::memcpy(dinit + b * G + u, dc + b * u, static_cast<std::size_t>(u) * sizeof(T));
   }
+  // The weights' gradients, each one product over all steps: dU = sum_t h_{t-1}^T dz_t (the
+  // tape's h columns of steps 0..T-2 are h_{t-1} for steps 1..T-1), dW = sum_t x_t^T dz_t.
+  if (steps > 1) gemm_strided(true, false, u, G, (steps - 1) * B, tape, S, dZ + B * G, G, T(0), dU, G);
+  gemm_strided(true, false, u, G, B, h0, u, dZ, G, steps > 1 ? T(1) : T(0), dU, G);
+  if (F > 0) {
+    time_major(x, xt, d);
+    gemm_strided(true, false, F, G, steps * B, xt, F, dZ, G, T(0), dW, G);
+  }
+  for (std::int64_t r = 0; r < steps * B; ++r) {
+    const T* dzr = dZ + r * G;
+    for (std::int64_t j = 0; j < G; ++j) db[j] += dzr[j];
+  }
+}
+
+template <typename T>
+void lstm_input_grad(const T* P, const T* W, T* dx, LstmDims d) {
+  const std::int64_t B = d.batch, steps = d.steps, F = d.features, G = 4 * d.units;
+  if (B == 0 || F == 0) return;
+  if (G == 0) {
+    std::fill(dx, dx + B * steps * F, T(0));
+    return;
+  }
+  // Step t's rows of dZ land at column block t of dx's (B, T * F) rows.
+  for (std::int64_t t = 0; t < steps; ++t)
+    gemm_strided(false, true, B, F, G, P + t * B * G, G, W, G, T(0), dx + t * F, steps * F);
 }
 
 // ---- GRU -------------------------------------------------------------------------------------
@@ -513,10 +551,12 @@ void mask_seen(const bool* mask, bool* seen, std::int64_t batch, std::int64_t st
 }
 
 #define KERAS_RNN_INSTANTIATE(T)                                                                                    \
-  template void lstm_forward<T>(const T*, const T*, const T*, const T*, const bool*, T*, RnnDims, RnnActivation,   \
-                                RnnActivation);                                                                     \
-  template void lstm_backward<T>(const T*, const T*, const T*, const T*, const bool*, const T*, const T*, T*,      \
-                                 RnnDims, RnnActivation, RnnActivation);                                            \
+  template void lstm_forward<T>(const T*, const T*, const T*, const T*, const T*, const T*, const bool*, T*,       \
+                                LstmDims, RnnActivation, RnnActivation);                                            \
+  template void lstm_output<T>(const T*, T*, LstmDims, LstmOutput);                                                 \
+  template void lstm_backward<T>(const T*, const T*, const T*, const T*, const T*, const bool*, const T*, const T*, \
+                                 LstmOutput, T*, LstmDims, RnnActivation, RnnActivation);                           \
+  template void lstm_input_grad<T>(const T*, const T*, T*, LstmDims);                                              \
   template void gru_forward<T>(const T*, const T*, const T*, const T*, const bool*, T*, RnnDims, bool,             \
                                RnnActivation, RnnActivation);                                                       \
   template void gru_backward<T>(const T*, const T*, const T*, const T*, const bool*, const T*, const T*, T*,       \
