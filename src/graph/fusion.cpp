@@ -4,6 +4,9 @@
 // Each op still runs its own kernel (on sub-blocks of its operands), so a fused step
 // computes exactly what the unfused ops compute.
 #include <algorithm>
+#include <vector>
+
+#include "keras/backend/parallel.h"
 
 #include "plan_internal.h"
 
@@ -46,8 +49,8 @@ bool operands_fusible(const Node* n, const Facts& facts) {
 
 bool fusible_op(const Node* n, const Facts& facts) {
   if (n->kind != NodeKind::op || n->value || !n->op->elementwise || n->op->side_effect) return false;
-  const std::int64_t count = facts.at(n).shape.num_elements();
-  return count > 0 && count <= kFuseMaxElements && operands_fusible(n, facts);
+  if (n->inputs.size() > static_cast<std::size_t>(kFuseMaxOperands)) return false;
+  return facts.at(n).shape.num_elements() > 0 && operands_fusible(n, facts);
 }
 
 struct Collector {
@@ -174,7 +177,6 @@ void prepare_fused_group(FusedGroup& group, const std::unordered_map<const Node*
   group.out_value = value_of.at(group.members.back().node);
   for (FusedMember& m : group.members) {
     const std::size_t k = m.operands.size();
-    m.ptrs.assign(k, nullptr);
     m.bases.assign(k, nullptr);
     m.strides.assign(k, 0);
     m.dtypes.clear();
@@ -202,7 +204,7 @@ void prepare_fused_group(FusedGroup& group, const std::unordered_map<const Node*
           break;
       }
     }
-    m.args.inputs = m.ptrs.data();
+    m.args.inputs = nullptr;  // per block, in run_block_range
     m.args.input_shapes = m.shapes_full.data();
     m.args.input_dtypes = m.dtypes.data();
     m.args.num_inputs = static_cast<int>(k);
@@ -213,29 +215,72 @@ void prepare_fused_group(FusedGroup& group, const std::unordered_map<const Node*
   for (FusedMember& m : group.members) m.node = nullptr;  // runs must not reach back into the graph
 }
 
+namespace {
+
+// Elements [begin, end) of the group (begin a multiple of the block size). The kernel
+// arguments are copied onto the stack so that several threads can run blocks of one group.
+void run_block_range(const FusedGroup& group, unsigned char* out, unsigned char* scratch, std::int64_t begin,
+                     std::int64_t end) {
+  const void* ptrs[kFuseMaxMembers][kFuseMaxOperands];
+  KernelArgs args[kFuseMaxMembers];
+  const std::size_t members = group.members.size();
+  for (std::size_t j = 0; j < members; ++j) {
+    args[j] = group.members[j].args;
+    args[j].inputs = ptrs[j];
+    args[j].output = group.members[j].scratch >= 0
+                         ? scratch + static_cast<std::size_t>(group.members[j].scratch) * group.scratch_stride
+                         : nullptr;
+  }
+  const std::int64_t block = group.block_elements;
+  for (std::int64_t start = begin; start < end; start += block) {
+    const bool tail = group.n - start < block;
+    for (std::size_t j = 0; j < members; ++j) {
+      const FusedMember& m = group.members[j];
+      for (std::size_t i = 0; i < m.operands.size(); ++i) {
+        const int producer = m.operands[i].producer;
+        // Internal operands sit at the start of their producer's scratch buffer in every block.
+        if (producer >= 0)
+          ptrs[j][i] = scratch + static_cast<std::size_t>(group.members[static_cast<std::size_t>(producer)].scratch) *
+                                     group.scratch_stride;
+        else
+          ptrs[j][i] = m.bases[i] + static_cast<std::size_t>(start) * m.strides[i];
+      }
+      args[j].input_shapes = tail ? m.shapes_tail.data() : m.shapes_full.data();
+      args[j].output_shape = tail ? &group.tail_shape : &group.block_shape;
+      if (m.scratch < 0) args[j].output = out + static_cast<std::size_t>(start) * group.out_elem_size;
+      m.op->kernel(args[j]);
+    }
+  }
+}
+
+// Scratch for the pool's threads, grown once per size: warm plans still run allocation-free.
+unsigned char* thread_scratch(std::size_t bytes) {
+  thread_local std::vector<unsigned char> buffer;
+  if (buffer.size() < bytes) buffer.resize(bytes);
+  return buffer.data();
+}
+
+}  // namespace
+
 void run_fused_group(FusedGroup& group, const void* const* values, unsigned char* scratch) {
   for (FusedMember& m : group.members)
     for (std::size_t i = 0; i < m.operands.size(); ++i) {
       const FusedOperand& op = m.operands[i];
-      m.bases[i] = op.producer >= 0
-                       ? scratch + static_cast<std::size_t>(group.members[static_cast<std::size_t>(op.producer)].scratch) *
-                                       group.scratch_stride
-                       : static_cast<const unsigned char*>(values[op.value]);
+      m.bases[i] = op.producer >= 0 ? nullptr : static_cast<const unsigned char*>(values[op.value]);
     }
   auto* out = static_cast<unsigned char*>(const_cast<void*>(values[group.out_value]));
-  const std::int64_t block = group.block_elements;
-  for (std::int64_t start = 0; start < group.n; start += block) {
-    const bool tail = group.n - start < block;
-    for (FusedMember& m : group.members) {
-      const std::size_t k = m.operands.size();
-      for (std::size_t i = 0; i < k; ++i) m.ptrs[i] = m.bases[i] + static_cast<std::size_t>(start) * m.strides[i];
-      m.args.input_shapes = tail ? m.shapes_tail.data() : m.shapes_full.data();
-      m.args.output_shape = tail ? &group.tail_shape : &group.block_shape;
-      m.args.output = m.scratch >= 0 ? scratch + static_cast<std::size_t>(m.scratch) * group.scratch_stride
-                                     : out + static_cast<std::size_t>(start) * group.out_elem_size;
-      m.op->kernel(m.args);
-    }
+  if (group.n < kFuseParallelElements || backend::num_threads() < 2) {
+    run_block_range(group, out, scratch, 0, group.n);
+    return;
   }
+  // Every block is independent: threads take disjoint runs of blocks, each with its own
+  // scratch, so results do not depend on the thread count.
+  const std::int64_t block = group.block_elements;
+  const std::int64_t blocks = (group.n + block - 1) / block;
+  const std::size_t scratch_bytes = static_cast<std::size_t>(group.scratch_buffers) * group.scratch_stride;
+  backend::parallel_for(blocks, kFuseParallelGrainBlocks, [&](std::int64_t b0, std::int64_t b1) {
+    run_block_range(group, out, thread_scratch(scratch_bytes), b0 * block, std::min(group.n, b1 * block));
+  });
 }
 
 }  // namespace keras::graph_detail

@@ -16,9 +16,14 @@ namespace keras::graph_detail {
 
 // Elements per block of a fused group: every op's block of a float32 chain stays in L1.
 inline constexpr std::int64_t kFuseBlock = 512;
-// Largest tensor fused. Above it the unfused kernels split the work across threads, which a
-// single-threaded blockwise loop would give up.
-inline constexpr std::int64_t kFuseMaxElements = std::int64_t{1} << 15;
+// Groups of at least this many elements split their blocks across the thread pool (each
+// thread with its own scratch); smaller ones run on the calling thread, where a hand-off
+// would cost more than the work.
+inline constexpr std::int64_t kFuseParallelElements = std::int64_t{1} << 15;
+// Blocks per thread chunk of a parallel group.
+inline constexpr std::int64_t kFuseParallelGrainBlocks = 16;
+// Operands per fused member (where has three; a kernel with more runs unfused).
+inline constexpr int kFuseMaxOperands = 4;
 // Largest row of a row-broadcast operand (a bias): a block holds at least one whole row.
 inline constexpr std::int64_t kFuseMaxRow = 4096;
 inline constexpr int kFuseMaxMembers = 16;
@@ -48,8 +53,7 @@ struct FusedMember {
   DType dtype = DType::float32;
   std::vector<FusedOperand> operands;
   int scratch = -1;  // scratch buffer of this member's result; -1 for the root
-  // Kernel arguments, rewritten per block (pointers) and for the tail block (shapes).
-  std::vector<const void*> ptrs;
+  // Kernel arguments; run_block_range copies them and sets the pointers of each block.
   std::vector<const unsigned char*> bases;  // per operand, resolved at the start of a run
   std::vector<std::size_t> strides;         // bytes advanced per output element
   std::vector<DType> dtypes;

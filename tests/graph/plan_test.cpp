@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "graph_test_util.h"
+#include "keras/backend/parallel.h"
 #include "keras/graph/function.h"
 #include "keras/graph/plan.h"
 #include "keras/ops/ops.h"
@@ -238,6 +239,33 @@ TEST(Plan, FusionHandlesRowBroadcastOperandsInWholeRowBlocks) {
                                                                      << fused.describe();
     EXPECT_TRUE(all_close(expected, unfused.run({xv, bv, cv})[0], 0.0));
   }
+}
+
+TEST(Plan, LargeFusedGroupsSplitAcrossThreadsGiveTheUnfusedNumbers) {
+  // Big enough that the fused group's blocks are shared among the pool's threads (each with
+  // its own scratch), with a bias row and a partial last block.
+  const int saved_threads = backend::num_threads();
+  std::mt19937 rng(9);
+  const Shape shape{1001, 75}, row{75};
+  Tensor xv = random_tensor(shape, rng), bv = random_tensor(row, rng), gv = random_tensor(shape, rng);
+  auto body = [](const Tensor& x, const Tensor& b, const Tensor& g) {
+    Tensor h = ops::tanh(ops::add(x, b));
+    Tensor dh = ops::multiply(g, ops::subtract(1.0f, ops::square(h)));
+    return ops::where(ops::greater(h, 0.0f), dh, ops::multiply(dh, 0.25f));
+  };
+  Tensor x = Tensor::placeholder(shape), b = Tensor::placeholder(row), g = Tensor::placeholder(shape);
+  Tensor out = body(x, b, g);
+  Plan unfused({x, b, g}, {out}, {}, testing::plan_options(false, false));
+  backend::set_num_threads(1);
+  const Tensor expected = unfused.run({xv, bv, gv})[0];
+  for (int threads : {1, 2, 3}) {
+    backend::set_num_threads(threads);
+    Plan fused({x, b, g}, {out});
+    ASSERT_EQ(fused.num_fused_groups(), 3) << fused.describe();  // h and dh have two consumers each
+    EXPECT_TRUE(all_close(expected, fused.run({xv, bv, gv})[0], 0.0)) << threads << " threads";
+    EXPECT_TRUE(all_close(expected, fused.run({xv, bv, gv})[0], 0.0)) << threads << " threads, second run";
+  }
+  backend::set_num_threads(saved_threads);
 }
 
 TEST(Plan, FusionStopsAtValuesUsedTwiceOrReturned) {

@@ -152,10 +152,17 @@ int num_threads() {
 
 void set_num_threads(int threads) { configured_threads = std::max(1, threads); }
 
+// Set while a thread runs a chunk of a parallel loop: a loop nested inside one (a fused
+// group's kernels, a kernel calling another) runs inline instead of posting a job to the
+// pool that is busy with its parent.
+namespace {
+thread_local bool in_parallel_chunk = false;
+}  // namespace
+
 void parallel_for(std::int64_t n, std::int64_t grain, FunctionRef<void(std::int64_t, std::int64_t)> fn) {
   if (n <= 0) return;
   const int threads = std::min<std::int64_t>(num_threads(), std::max<std::int64_t>(1, n / std::max<std::int64_t>(grain, 1)));
-  if (threads <= 1) {
+  if (threads <= 1 || in_parallel_chunk) {
     fn(0, n);
     return;
   }
@@ -165,7 +172,10 @@ void parallel_for(std::int64_t n, std::int64_t grain, FunctionRef<void(std::int6
   p.run(chunks, [&](int c) {
     const std::int64_t begin = c * per;
     const std::int64_t end = std::min(n, begin + per);
-    if (begin < end) fn(begin, end);
+    if (begin >= end) return;
+    in_parallel_chunk = true;
+    fn(begin, end);
+    in_parallel_chunk = false;
   });
 }
 
