@@ -108,12 +108,14 @@ Tensor constant(double value, const Tensor& like) { return Tensor::scalar(value,
 Tensor zeros_for(const GradContext& c) { return zeros_like(c.grad); }
 
 // relu, relu6, tanh and sigmoid read the forward output: no recomputation.
+// The zero is a scalar, not zeros_like(grad): one tensor fewer to fill, and the select fuses
+// with the comparison into one pass.
 std::vector<Tensor> grad_relu(const GradContext& c) {
-  return {where(greater(c.output, constant(0, c.output)), c.grad, zeros_for(c))};
+  return {where(greater(c.output, constant(0, c.output)), c.grad, constant(0, c.grad))};
 }
 std::vector<Tensor> grad_relu6(const GradContext& c) {
   const Tensor inside = logical_and(greater(c.output, constant(0, c.output)), less(c.output, constant(6, c.output)));
-  return {where(inside, c.grad, zeros_for(c))};
+  return {where(inside, c.grad, constant(0, c.grad))};
 }
 std::vector<Tensor> grad_tanh(const GradContext& c) {
   return {multiply(c.grad, subtract(constant(1, c.output), square(c.output)))};
