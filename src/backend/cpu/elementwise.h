@@ -6,6 +6,7 @@
 
 #include "keras/backend/parallel.h"
 #include "keras/core/shape.h"
+#include "wide_isa.h"
 
 namespace keras::backend::cpu {
 
@@ -144,12 +145,30 @@ void broadcast_binary_reference(const A* a, const Shape& as, const B* b, const S
   }
 }
 
+template <typename T, typename R, typename F>
+void map_loop(const T* x, R* out, std::int64_t lo, std::int64_t hi, const F& f) {
+  for (std::int64_t i = lo; i < hi; ++i) out[i] = f(x[i]);
+}
+
+#if KERAS_HAS_WIDE_VARIANT
+// The same loop for AVX-512 (wide_isa.h): f is inlined and vectorised 16 floats at a time.
+template <typename T, typename R, typename F>
+KERAS_WIDE_TARGET void map_loop_wide(const T* x, R* out, std::int64_t lo, std::int64_t hi, const F& f) {
+  for (std::int64_t i = lo; i < hi; ++i) out[i] = f(x[i]);
+}
+#endif
+
 // out = f(x), same shape.
 template <typename T, typename R, typename F>
 void unary_map(const T* x, R* out, std::int64_t n, F f) {
-  parallel_for(n, kElementwiseGrain, [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t i = lo; i < hi; ++i) out[i] = f(x[i]);
-  });
+#if KERAS_HAS_WIDE_VARIANT
+  if (wide_isa_available()) {
+    parallel_for(n, kElementwiseGrain,
+                 [&](std::int64_t lo, std::int64_t hi) { map_loop_wide(x, out, lo, hi, f); });
+    return;
+  }
+#endif
+  parallel_for(n, kElementwiseGrain, [&](std::int64_t lo, std::int64_t hi) { map_loop(x, out, lo, hi, f); });
 }
 
 template <typename T, typename R, typename F>
