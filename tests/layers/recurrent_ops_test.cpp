@@ -194,24 +194,29 @@ TEST(RecurrentOps, MaskedStepsCarryTheStates) {
   const Tensor mask = Tensor::from_bools(m, Shape{B, T});
   const std::vector<Tensor> x = lstm_inputs(B, T, 3, u, 20);
   const auto s = rnn::lstm_sequence({x[0], x[1], x[2], x[3], x[4], x[5], mask}).to_vector<double>();
-  // The tape is time-major: (T, B, 7u).
-  auto at = [&](std::int64_t b, std::int64_t t, std::int64_t j) { return s[static_cast<std::size_t>((t * B + b) * 7 * u + j)]; };
+  // The tape is time-major: (T, B, 7u + F) = [h | x_next | c | i f c~ o | act(c)], F = 3.
+  const std::int64_t F = 3, S = 7 * u + F;
+  auto at = [&](std::int64_t b, std::int64_t t, std::int64_t j) { return s[static_cast<std::size_t>((t * B + b) * S + j)]; };
+  auto state = [&](std::int64_t b, std::int64_t t, std::int64_t j) { return at(b, t, j < u ? j : u + F + (j - u)); };
   for (std::int64_t j = 0; j < 2 * u; ++j) {
-    EXPECT_EQ(at(0, 1, j), at(0, 0, j));
-    EXPECT_EQ(at(0, 2, j), at(0, 0, j));
-    EXPECT_NE(at(0, 3, j), at(0, 2, j));
+    EXPECT_EQ(state(0, 1, j), state(0, 0, j));
+    EXPECT_EQ(state(0, 2, j), state(0, 0, j));
+    EXPECT_NE(state(0, 3, j), state(0, 2, j));
   }
   // A skipped step's gate columns are zeros; a processed step's are the activated gates.
-  for (std::int64_t j = 2 * u; j < 7 * u; ++j) {
+  for (std::int64_t j = 2 * u + F; j < S; ++j) {
     EXPECT_EQ(at(0, 1, j), 0.0);
     EXPECT_GT(std::abs(at(0, 3, j)), 0.0);
   }
+  // Each row carries the next step's input.
+  const auto xs = x[0].to_vector<double>();
+  for (std::int64_t f = 0; f < F; ++f) EXPECT_EQ(at(1, 2, u + f), xs[static_cast<std::size_t>((1 * T + 3) * F + f)]);
   // A fully masked row keeps its initial states.
   const auto h = x[3].to_vector<double>(), c = x[4].to_vector<double>();
   for (std::int64_t t = 0; t < T; ++t)
     for (std::int64_t j = 0; j < u; ++j) {
-      EXPECT_EQ(at(1, t, j), h[static_cast<std::size_t>(u + j)]);
-      EXPECT_EQ(at(1, t, u + j), c[static_cast<std::size_t>(u + j)]);
+      EXPECT_EQ(state(1, t, j), h[static_cast<std::size_t>(u + j)]);
+      EXPECT_EQ(state(1, t, u + j), c[static_cast<std::size_t>(u + j)]);
     }
 }
 
@@ -240,7 +245,7 @@ TEST(RecurrentOps, PreviousStatesWithKnownAndUnknownSteps) {
   const rnn::LstmInputs in{Tensor::placeholder({-1, -1, 3}), Tensor::placeholder({3, 8}), Tensor::placeholder({8}),
                            Tensor::placeholder({-1, 2}),    Tensor::placeholder({-1, 2}), Tensor::placeholder({2, 8})};
   const Tensor tape = rnn::lstm_sequence(in);
-  EXPECT_EQ(tape.shape(), (Shape{-1, -1, 14}));  // (T, B, [h | c | 4 gates | act(c)]), u = 2
+  EXPECT_EQ(tape.shape(), (Shape{-1, -1, 17}));  // (T, B, [h | x_next | c | 4 gates | act(c)]), u = 2, F = 3
   EXPECT_EQ(rnn::lstm_output(tape, in, rnn::LstmOutput::sequence).shape(), (Shape{-1, -1, 2}));
   EXPECT_EQ(rnn::lstm_output(tape, in, rnn::LstmOutput::final_states).shape(), (Shape{-1, 4}));
   // Its gradient graph builds with unknown dims too.
@@ -282,7 +287,7 @@ TEST(RecurrentOps, BadInputsRaiseErrorsNamingTheOpAndShapes) {
   e = error_of([&] { rnn::lstm_sequence({x, W, b, h, h, U, ops::zeros({2, 3})}); });
   EXPECT_NE(e.find("bool mask of shape (2, 3)"), std::string::npos) << e;
   const rnn::LstmInputs good{x, W, b, h, h, U};
-  e = error_of([&] { rnn::lstm_output(random_tensor({3, 2, 13}, 1), good, rnn::LstmOutput::sequence); });
+  e = error_of([&] { rnn::lstm_output(random_tensor({3, 2, 14}, 1), good, rnn::LstmOutput::sequence); });
   EXPECT_NE(e.find("tape"), std::string::npos) << e;
   e = error_of([&] { rnn::gru_sequence(random_tensor({2, 3, 6}, 1), h, random_tensor({2, 6}, 2), random_tensor({5}, 3)); });
   EXPECT_NE(e.find("recurrent bias of shape (6,)"), std::string::npos) << e;

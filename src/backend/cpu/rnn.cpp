@@ -99,26 +99,22 @@ void gather_previous(const T* states, const T* initial, T* dst, RnnDims d, std::
 
 // ---- LSTM ------------------------------------------------------------------------------------
 
-// One row of an LSTM step's forward, in place in its tape row [h | c | z | act(c)], z holding
-// x W + h_{t-1} U: adds the bias, activates the gates, then c = f * c_{t-1} + i * c~ and
-// h = o * act(c).
+// One row of an LSTM step's forward: z holds [x_t | h_{t-1}] @ [W; U]. Adds the bias,
+// activates the gates, then c = f * c_{t-1} + i * c~ and h = o * act(c).
 template <typename T>
-void lstm_row_forward(std::int64_t u, const T* __restrict bias, const T* __restrict cp, T* __restrict row,
-                      RnnActivation act, RnnActivation rec) {
-  T* z = row + 2 * u;
+void lstm_row_forward(std::int64_t u, const T* __restrict bias, const T* __restrict cp, T* __restrict z,
+                      T* __restrict h, T* __restrict c, T* __restrict tc, RnnActivation act, RnnActivation rec) {
   for (std::int64_t j = 0; j < 4 * u; ++j) z[j] += bias[j];
   activate(rec, z, 2 * u);
   activate(act, z + 2 * u, u);
   activate(rec, z + 3 * u, u);
-  T* c = row + u;
-  T* tc = row + 6 * u;
   for (std::int64_t j = 0; j < u; ++j) {
     const T cn = z[u + j] * cp[j] + z[j] * z[2 * u + j];
     c[j] = cn;
     tc[j] = cn;
   }
   activate(act, tc, u);
-  for (std::int64_t j = 0; j < u; ++j) row[j] = z[3 * u + j] * tc[j];
+  for (std::int64_t j = 0; j < u; ++j) h[j] = z[3 * u + j] * tc[j];
 }
 
 // One row of an LSTM step's backward. z: the activated gates i f c~ o; dg: their activation
@@ -139,13 +135,23 @@ void lstm_row_backward(std::int64_t u, const T* __restrict z, const T* __restric
   }
 }
 
-// xt (T * B, F) <- x (B, T, F) with time-major rows.
+// The tape row's blocks (rnn.h): [h | x_next | c | z | act(c)].
+struct TapeCols {
+  std::int64_t x, c, z, tc, width;
+  explicit TapeCols(const LstmDims& d)
+      : x(d.units), c(d.units + d.features), z(2 * d.units + d.features), tc(6 * d.units + d.features),
+        width(7 * d.units + d.features) {}
+};
+
+// first (B, u + F) <- [h0 | x_0], the operand of step 0's product (later steps read theirs
+// from the previous tape rows).
 template <typename T>
-void time_major(const T* x, T* xt, const LstmDims& d) {
-  const auto bytes = static_cast<std::size_t>(d.features) * sizeof(T);
-  for (std::int64_t b = 0; b < d.batch; ++b)
-    for (std::int64_t t = 0; t < d.steps; ++t)
-      std::memcpy(xt + (t * d.batch + b) * d.features, x + (b * d.steps + t) * d.features, bytes);
+void first_operand(const T* x, const T* h0, T* first, const LstmDims& d) {
+  const std::int64_t u = d.units, F = d.features;
+  for (std::int64_t b = 0; b < d.batch; ++b) {
+    std::memcpy(first + b * (u + F), h0 + b * u, static_cast<std::size_t>(u) * sizeof(T));
+    std::memcpy(first + b * (u + F) + u, x + b * d.steps * F, static_cast<std::size_t>(F) * sizeof(T));
+  }
 }
 
 }  // namespace
@@ -153,32 +159,41 @@ void time_major(const T* x, T* xt, const LstmDims& d) {
 template <typename T>
 void lstm_forward(const T* x, const T* W, const T* bias, const T* h0, const T* c0, const T* U, const bool* mask,
                   T* tape, LstmDims d, RnnActivation act, RnnActivation rec) {
-  const std::int64_t B = d.batch, steps = d.steps, u = d.units, F = d.features, G = 4 * u, S = 7 * u;
+  const std::int64_t B = d.batch, steps = d.steps, u = d.units, F = d.features, G = 4 * u, K = u + F;
+  const TapeCols col(d);
+  const std::int64_t S = col.width;
   if (B == 0 || steps == 0 || u == 0) return;
-  // The input projections of every step: one product written into the tape's gate columns.
-  if (F > 0) {
-    T* xt = scratch<T>(static_cast<std::size_t>(B * steps * F));
-    time_major(x, xt, d);
-    gemm_strided(false, false, steps * B, G, F, xt, F, W, G, T(0), tape + 2 * u, S);
-  } else {
-    for (std::int64_t r = 0; r < steps * B; ++r) std::fill(tape + r * S + 2 * u, tape + r * S + 6 * u, T(0));
-  }
+  T* work = scratch<T>(static_cast<std::size_t>(K * G + B * K));
+  T* V = work;  // [U; W] (u + F, 4u): step t's gates are [h_{t-1} | x_t] @ V, one product
+  T* first = V + K * G;
+  std::memcpy(V, U, static_cast<std::size_t>(u * G) * sizeof(T));
+  std::memcpy(V + u * G, W, static_cast<std::size_t>(F * G) * sizeof(T));
+  first_operand(x, h0, first, d);
+  // x_{t+1} next to h_t: each row then holds the next step's whole operand.
+  for (std::int64_t t = 0; t < steps; ++t)
+    for (std::int64_t b = 0; b < B; ++b) {
+      T* dst = tape + (t * B + b) * S + col.x;
+      if (t + 1 < steps) std::memcpy(dst, x + (b * steps + t + 1) * F, static_cast<std::size_t>(F) * sizeof(T));
+      else std::fill(dst, dst + F, T(0));
+    }
   for (std::int64_t t = 0; t < steps; ++t) {
     T* st = tape + t * B * S;
-    const T* hp = t == 0 ? h0 : st - B * S;  // h_{t-1}: the initial state or the previous tape rows
-    const T* cp = t == 0 ? c0 : st - B * S + u;
+    const T* prev = st - B * S;
+    const T* operand = t == 0 ? first : prev;
+    gemm_strided(false, false, B, G, K, operand, t == 0 ? K : S, V, G, T(0), st + col.z, S);
+    const T* hp = t == 0 ? h0 : prev;  // h_{t-1}, c_{t-1}: the initial states or the previous rows
+    const T* cp = t == 0 ? c0 : prev + col.c;
     const std::int64_t ld = t == 0 ? u : S;
-    gemm_strided(false, false, B, G, u, hp, ld, U, G, T(1), st + 2 * u, S);
     parallel_for(B, row_grain(S), [&](std::int64_t lo, std::int64_t hi) {
       for (std::int64_t b = lo; b < hi; ++b) {
         T* row = st + b * S;
         if (active(mask, b, t, steps)) {
-          lstm_row_forward(u, bias, cp + b * ld, row, act, rec);
+          lstm_row_forward(u, bias, cp + b * ld, row + col.z, row, row + col.c, row + col.tc, act, rec);
         } else {
           // Carried states; the gate columns of a skipped step are zeros (constants).
           std::memcpy(row, hp + b * ld, static_cast<std::size_t>(u) * sizeof(T));
-          std::memcpy(row + u, cp + b * ld, static_cast<std::size_t>(u) * sizeof(T));
-          std::fill(row + 2 * u, row + S, T(0));
+          std::memcpy(row + col.c, cp + b * ld, static_cast<std::size_t>(u) * sizeof(T));
+          std::fill(row + col.z, row + S, T(0));
         }
       }
     });
@@ -187,35 +202,41 @@ void lstm_forward(const T* x, const T* W, const T* bias, const T* h0, const T* c
 
 template <typename T>
 void lstm_output(const T* tape, T* out, LstmDims d, LstmOutput which) {
-  const std::int64_t B = d.batch, steps = d.steps, u = d.units, S = 7 * u;
+  const std::int64_t B = d.batch, steps = d.steps, u = d.units;
+  const TapeCols col(d);
+  const std::int64_t S = col.width;
+  const auto bytes = static_cast<std::size_t>(u) * sizeof(T);
   if (which == LstmOutput::final_states) {
-    for (std::int64_t b = 0; b < B; ++b)
-      std::memcpy(out + b * 2 * u, tape + ((steps - 1) * B + b) * S, static_cast<std::size_t>(2 * u) * sizeof(T));
+    for (std::int64_t b = 0; b < B; ++b) {
+      const T* row = tape + ((steps - 1) * B + b) * S;
+      std::memcpy(out + b * 2 * u, row, bytes);
+      std::memcpy(out + b * 2 * u + u, row + col.c, bytes);
+    }
     return;
   }
-  const std::int64_t col = which == LstmOutput::sequence ? 0 : u;
+  const std::int64_t offset = which == LstmOutput::sequence ? 0 : col.c;
   for (std::int64_t b = 0; b < B; ++b)
-    for (std::int64_t t = 0; t < steps; ++t)
-      std::memcpy(out + (b * steps + t) * u, tape + (t * B + b) * S + col, static_cast<std::size_t>(u) * sizeof(T));
+    for (std::int64_t t = 0; t < steps; ++t) std::memcpy(out + (b * steps + t) * u, tape + (t * B + b) * S + offset, bytes);
 }
 
 template <typename T>
 void lstm_backward(const T* x, const T*, const T* h0, const T* c0, const T* U, const bool* mask, const T* tape,
                    const T* grad, LstmOutput which, T* P, LstmDims d, RnnActivation act, RnnActivation rec) {
-  const std::int64_t B = d.batch, steps = d.steps, u = d.units, F = d.features, G = 4 * u, S = 7 * u;
+  const std::int64_t B = d.batch, steps = d.steps, u = d.units, F = d.features, G = 4 * u, K = u + F;
+  const TapeCols col(d);
+  const std::int64_t S = col.width;
   T* dZ = P;
-  T* dU = P + lstm_grad_row(d, LstmGradPart::recurrent_kernel) * G;
-  T* dW = P + lstm_grad_row(d, LstmGradPart::kernel) * G;
+  T* dUW = P + lstm_grad_row(d, LstmGradPart::recurrent_kernel) * G;  // [dU; dW]: adjacent blocks
   T* db = P + lstm_grad_row(d, LstmGradPart::bias) * G;
   T* dinit = P + lstm_grad_row(d, LstmGradPart::initial_states) * G;
-  std::fill(dU, P + lstm_grad_rows(d) * G, T(0));
+  std::fill(dUW, P + lstm_grad_rows(d) * G, T(0));
   if (B == 0 || steps == 0 || u == 0) return;
-  T* work = scratch<T>(static_cast<std::size_t>(G * u + 3 * B * u + B * steps * F));
+  T* work = scratch<T>(static_cast<std::size_t>(G * u + 3 * B * u + B * K));
   T* Ut = work;  // U^T (4u, u): the per-step product runs as a plain (nn) GEMM
   T* dh = Ut + G * u;   // the gradient reaching h_t (then h_{t-1})
   T* dc = dh + B * u;
   T* dhp = dc + B * u;  // dz @ U^T, for the processed rows of a masked step
-  T* xt = dhp + B * u;
+  T* first = dhp + B * u;
   for (std::int64_t i = 0; i < u; ++i)
     for (std::int64_t j = 0; j < G; ++j) Ut[j * u + i] = U[i * G + j];
   if (which == LstmOutput::final_states) {
@@ -229,7 +250,7 @@ void lstm_backward(const T* x, const T*, const T* h0, const T* c0, const T* U, c
   T* per_step = which == LstmOutput::sequence ? dh : which == LstmOutput::cell_sequence ? dc : nullptr;
   for (std::int64_t t = steps - 1; t >= 0; --t) {
     const T* st = tape + t * B * S;
-    const T* cp = t == 0 ? c0 : st - B * S + u;
+    const T* cp = t == 0 ? c0 : st - B * S + col.c;
     const std::int64_t ld = t == 0 ? u : S;
     T* dz = dZ + t * B * G;
     parallel_for(B, row_grain(G), [&](std::int64_t lo, std::int64_t hi) {
@@ -245,12 +266,13 @@ void lstm_backward(const T* x, const T*, const T* h0, const T* c0, const T* U, c
           std::fill(dzb, dzb + G, T(0));  // the states and their gradients carry over
           continue;
         }
-        const T* row = st + b * S;
-        derivatives(rec, row + 2 * u, dg, 2 * u);
-        derivatives(act, row + 4 * u, dg + 2 * u, u);
-        derivatives(rec, row + 5 * u, dg + 3 * u, u);
-        derivatives(act, row + 6 * u, dg + 4 * u, u);
-        lstm_row_backward(u, row + 2 * u, dg, row + 6 * u, cp + b * ld, dh + b * u, dc + b * u, dzb);
+        const T* z = st + b * S + col.z;
+        const T* tc = st + b * S + col.tc;
+        derivatives(rec, z, dg, 2 * u);
+        derivatives(act, z + 2 * u, dg + 2 * u, u);
+        derivatives(rec, z + 3 * u, dg + 3 * u, u);
+        derivatives(act, tc, dg + 4 * u, u);
+        lstm_row_backward(u, z, dg, tc, cp + b * ld, dh + b * u, dc + b * u, dzb);
       }
     });
     if (mask == nullptr) {
@@ -265,14 +287,11 @@ void lstm_backward(const T* x, const T*, const T* h0, const T* c0, const T* U, c
     std::memcpy(dinit + b * G, dh + b * u, static_cast<std::size_t>(u) * sizeof(T));
     std::memcpy(dinit + b * G + u, dc + b * u, static_cast<std::size_t>(u) * sizeof(T));
   }
-  // The weights' gradients, each one product over all steps: dU = sum_t h_{t-1}^T dz_t (the
-  // tape's h columns of steps 0..T-2 are h_{t-1} for steps 1..T-1), dW = sum_t x_t^T dz_t.
-  if (steps > 1) gemm_strided(true, false, u, G, (steps - 1) * B, tape, S, dZ + B * G, G, T(0), dU, G);
-  gemm_strided(true, false, u, G, B, h0, u, dZ, G, steps > 1 ? T(1) : T(0), dU, G);
-  if (F > 0) {
-    time_major(x, xt, d);
-    gemm_strided(true, false, F, G, steps * B, xt, F, dZ, G, T(0), dW, G);
-  }
+  // [dU; dW] = sum_t [h_{t-1} | x_t]^T dz_t, one product over steps 1.. (their operands are the
+  // tape rows of steps 0..T-2) plus step 0's.
+  if (steps > 1) gemm_strided(true, false, K, G, (steps - 1) * B, tape, S, dZ + B * G, G, T(0), dUW, G);
+  first_operand(x, h0, first, d);
+  gemm_strided(true, false, K, G, B, first, K, dZ, G, steps > 1 ? T(1) : T(0), dUW, G);
   for (std::int64_t r = 0; r < steps * B; ++r) {
     const T* dzr = dZ + r * G;
     for (std::int64_t j = 0; j < G; ++j) db[j] += dzr[j];
