@@ -5,7 +5,9 @@
 #include <cmath>
 #include <random>
 
+#include "backend/cpu/gemm_narrow.h"
 #include "backend/cpu/matmul.h"
+#include "backend/cpu/wide_isa.h"
 
 using namespace keras;
 namespace cpu = keras::backend::cpu;
@@ -41,7 +43,10 @@ std::vector<Dims> sizes() {
                            // row and outer-product shapes (gemm_small below kRowGemmWork, BLAS above)
                            {1, 75, 75}, {75, 75, 1}, {1, 3, 75}, {1, 200, 100},
                            // split across the thread pool by rows, and by columns (n > m)
-                           {300, 40, 64}, {40, 300, 64}};
+                           {300, 40, 64}, {40, 300, 64},
+                           // gemm_narrow's shapes (one or two rows, k <= 2, thin outputs over long rows)
+                           {1, 96, 513}, {2, 17, 40}, {1, 1, 1000}, {33, 80, 2}, {128, 10, 512}, {64, 16, 1600},
+                           {13, 9, 64}};
   std::mt19937 rng(11);
   auto dim = [&] { return static_cast<std::int64_t>(1 + rng() % 40); };
   for (int i = 0; i < 20; ++i) out.push_back({dim(), dim(), dim()});
@@ -75,6 +80,44 @@ void check_all_paths(double tol) {
 }
 
 }  // namespace
+
+// gemm_narrow on every shape it takes (1 to 6 vectors per row, full and masked last vectors,
+// row blocks and left-over rows, split partial sums and their remainder), with sub-matrix
+// leading dimensions and beta = 0, 1 and 0.5 (the convolution's accumulating products).
+TEST(MatmulKernel, NarrowKernelMatchesReference) {
+  if (!cpu::wide_isa_available()) GTEST_SKIP() << "gemm_narrow needs AVX-512, which this CPU lacks";
+  std::mt19937 rng(21);
+  for (std::int64_t n : {1, 3, 16, 17, 32, 33, 48, 64, 75, 80, 96})
+    for (std::int64_t m : {1, 2, 3, 4, 7, 8, 9, 13})
+      for (std::int64_t k : {1, 2, 3, 5, 75})
+        for (bool ta : {false, true})
+          for (float beta : {0.0f, 1.0f, 0.5f}) {
+            const std::int64_t lda = (ta ? m : k) + 3, ldb = n + 5, ldc = n + 2;
+            const auto a = random_values<float>((ta ? k : m) * lda, rng);
+            const auto b = random_values<float>(k * ldb, rng);
+            const auto c0 = random_values<float>(m * ldc, rng);
+            // The reference on dense copies, then beta * c0 added in double.
+            std::vector<float> ad(static_cast<std::size_t>(m * k)), bd(static_cast<std::size_t>(k * n));
+            for (std::int64_t r = 0; r < (ta ? k : m); ++r)
+              for (std::int64_t q = 0; q < (ta ? m : k); ++q) ad[r * (ta ? m : k) + q] = a[r * lda + q];
+            for (std::int64_t p = 0; p < k; ++p)
+              for (std::int64_t j = 0; j < n; ++j) bd[p * n + j] = b[p * ldb + j];
+            std::vector<float> ref(static_cast<std::size_t>(m * n));
+            cpu::gemm_reference(ta, false, m, n, k, ad.data(), bd.data(), ref.data());
+            std::vector<float> got = c0;
+            cpu::gemm_narrow(ta, m, n, k, a.data(), lda, b.data(), ldb, beta, got.data(), ldc);
+            const std::string what = "m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k) +
+                                     " ta=" + std::to_string(ta) + " beta=" + std::to_string(beta);
+            for (std::int64_t i = 0; i < m; ++i) {
+              for (std::int64_t j = 0; j < n; ++j) {
+                const double want = static_cast<double>(ref[i * n + j]) + beta * static_cast<double>(c0[i * ldc + j]);
+                ASSERT_NEAR(got[i * ldc + j], want, 1e-5 * static_cast<double>(k + 1)) << what << " at " << i << "," << j;
+              }
+              // Columns between n and ldc belong to someone else: untouched.
+              for (std::int64_t j = n; j < ldc; ++j) ASSERT_EQ(got[i * ldc + j], c0[i * ldc + j]) << what;
+            }
+          }
+}
 
 TEST(MatmulKernel, Float32MatchesReference) { check_all_paths<float>(1e-6); }
 TEST(MatmulKernel, Float64MatchesReference) { check_all_paths<double>(1e-14); }

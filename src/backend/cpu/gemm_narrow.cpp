@@ -1,0 +1,171 @@
+// gemm_narrow: rows of c accumulate broadcast elements of op(a) times whole rows of b, all of
+// a block's accumulators in registers.
+//
+// Every accumulator index below is a compile-time constant (fold expressions over integer
+// sequences rather than loops over rows and vectors): with loops, GCC 12 keeps the
+// accumulator array in memory and stores all of it on every iteration.
+#include "gemm_narrow.h"
+
+#include <utility>
+
+#include "wide_isa.h"
+
+#if KERAS_HAS_WIDE_VARIANT
+#include <immintrin.h>
+#endif
+
+namespace keras::backend::cpu {
+
+#if KERAS_HAS_WIDE_VARIANT
+namespace {
+
+constexpr std::int64_t kMaxColumns = 96;  // six 16-float vectors per row
+
+template <int N>
+using Seq = std::make_integer_sequence<int, N>;
+
+template <int V, int... I>
+KERAS_WIDE_TARGET inline void zero(__m512* acc, std::integer_sequence<int, I...>) {
+  ((acc[I] = _mm512_setzero_ps()), ...);
+}
+
+// The V vectors of one row of b; the last one masked to the columns that exist.
+template <int V, int... I>
+KERAS_WIDE_TARGET inline void load_row(__m512* bv, const float* row, __mmask16 last, std::integer_sequence<int, I...>) {
+  ((bv[I] = I == V - 1 ? _mm512_maskz_loadu_ps(last, row + 16 * I) : _mm512_loadu_ps(row + 16 * I)), ...);
+}
+
+// acc[r * V + v] += av[r] * bv[v] for every (r, v); with a phase stride, acc[I] += av[I / V] * bv[I].
+template <int V, int... I>
+KERAS_WIDE_TARGET inline void multiply_add(__m512* acc, const __m512* av, const __m512* bv, std::integer_sequence<int, I...>) {
+  ((acc[I] = _mm512_fmadd_ps(av[I / V], bv[I % V], acc[I])), ...);
+}
+template <int V, int... I>
+KERAS_WIDE_TARGET inline void multiply_add_phases(__m512* acc, const __m512* av, const __m512* bv,
+                                                  std::integer_sequence<int, I...>) {
+  ((acc[I] = _mm512_fmadd_ps(av[I / V], bv[I], acc[I])), ...);
+}
+
+template <int V>
+KERAS_WIDE_TARGET inline void store_vector(__m512 value, float* row, int v, __mmask16 last, float beta) {
+  const __mmask16 mask = v == V - 1 ? last : static_cast<__mmask16>(0xffff);
+  if (beta != 0.0f) value = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mask, row + 16 * v), value);
+  _mm512_mask_storeu_ps(row + 16 * v, mask, value);
+}
+template <int V, int... I>
+KERAS_WIDE_TARGET inline void store_rows(const __m512* acc, float* c, std::int64_t ldc, __mmask16 last, float beta,
+                                         std::integer_sequence<int, I...>) {
+  (store_vector<V>(acc[I], c + (I / V) * ldc, I % V, last, beta), ...);
+}
+
+// Lambdas would not inherit the target attribute, so these small steps are functions.
+template <int... I>
+KERAS_WIDE_TARGET inline void broadcast_rows(__m512* av, const float* a, std::int64_t a_row, std::integer_sequence<int, I...>) {
+  ((av[I] = _mm512_set1_ps(a[I * a_row])), ...);
+}
+template <int V, int... P>
+KERAS_WIDE_TARGET inline void load_phases(__m512* bv, __m512* av, const float* b, std::int64_t ldb, const float* a,
+                                          std::int64_t a_col, __mmask16 last, std::integer_sequence<int, P...>) {
+  ((load_row<V>(bv + P * V, b + P * ldb, last, Seq<V>()), av[P] = _mm512_set1_ps(a[P * a_col])), ...);
+}
+template <int V, int S, int... I>
+KERAS_WIDE_TARGET inline void sum_phases(__m512* acc, std::integer_sequence<int, I...>) {
+  if constexpr (S >= 4) ((acc[I] = _mm512_add_ps(acc[I], acc[2 * V + I]), acc[V + I] = _mm512_add_ps(acc[V + I], acc[3 * V + I])), ...);
+  if constexpr (S >= 2) ((acc[I] = _mm512_add_ps(acc[I], acc[V + I])), ...);
+}
+
+struct Operands {
+  std::int64_t n, k;
+  const float* a;
+  std::int64_t a_row, a_col;  // strides of op(a)'s (row, column) in a
+  const float* b;
+  std::int64_t ldb;
+  float beta;
+  float* c;
+  std::int64_t ldc;
+  __mmask16 last;
+};
+
+// Rows i .. i + R of c.
+template <int R, int V>
+KERAS_WIDE_TARGET inline void row_block(const Operands& o, std::int64_t i) {
+  __m512 acc[R * V];
+  zero<V>(acc, Seq<R * V>());
+  const float* a = o.a + i * o.a_row;
+  for (std::int64_t p = 0; p < o.k; ++p) {
+    __m512 bv[V], av[R];
+    load_row<V>(bv, o.b + p * o.ldb, o.last, Seq<V>());
+    broadcast_rows(av, a + p * o.a_col, o.a_row, Seq<R>());
+    multiply_add<V>(acc, av, bv, Seq<R * V>());
+  }
+  store_rows<V>(acc, o.c + i * o.ldc, o.ldc, o.last, o.beta, Seq<R * V>());
+}
+
+// One row: S interleaved partial sums over p (one chain would wait on the FMA latency),
+// added pairwise at the end.
+template <int V, int S>
+KERAS_WIDE_TARGET inline void single_row(const Operands& o, std::int64_t i) {
+  __m512 acc[S * V];
+  zero<V>(acc, Seq<S * V>());
+  const float* a = o.a + i * o.a_row;
+  std::int64_t p = 0;
+  for (; p + S <= o.k; p += S) {
+    __m512 bv[S * V], av[S];
+    load_phases<V>(bv, av, o.b + p * o.ldb, o.ldb, a + p * o.a_col, o.a_col, o.last, Seq<S>());
+    multiply_add_phases<V>(acc, av, bv, Seq<S * V>());
+  }
+  for (; p < o.k; ++p) {
+    __m512 bv[V];
+    const __m512 av = _mm512_set1_ps(a[p * o.a_col]);
+    load_row<V>(bv, o.b + p * o.ldb, o.last, Seq<V>());
+    multiply_add<V>(acc, &av, bv, Seq<V>());
+  }
+  sum_phases<V, S>(acc, Seq<V>());
+  store_rows<V>(acc, o.c + i * o.ldc, o.ldc, o.last, o.beta, Seq<V>());
+}
+
+template <int V>
+KERAS_WIDE_TARGET void all_rows(const Operands& o, std::int64_t m) {
+  // Rows per block: the accumulators (R * V) and a row of b (V) fit the 32 vector registers.
+  constexpr int R = V <= 2 ? 8 : V <= 4 ? 4 : 3;
+  constexpr int S = V <= 2 ? 4 : 2;
+  std::int64_t i = 0;
+  for (; i + R <= m; i += R) row_block<R, V>(o, i);
+  for (; i < m; ++i) single_row<V, S>(o, i);
+}
+
+}  // namespace
+#endif
+
+bool gemm_narrow_applies(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k) {
+#if KERAS_HAS_WIDE_VARIANT
+  if (tb || n < 1 || n > kMaxColumns || m < 1 || k < 1 || !wide_isa_available()) return false;
+  if (m <= 2 || k <= 2) return true;  // a row (or two), an outer product
+  return n <= 16 && !ta && k >= 64 && m <= 512;  // a thin output over long rows
+#else
+  (void)ta, (void)tb, (void)m, (void)n, (void)k;
+  return false;
+#endif
+}
+
+void gemm_narrow(bool ta, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+                 const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+#if KERAS_HAS_WIDE_VARIANT
+  const std::int64_t vectors = (n + 15) / 16;
+  const int tail = static_cast<int>(n - 16 * (vectors - 1));
+  const Operands o{n,    k,   a, ta ? 1 : lda, ta ? lda : 1, b, ldb, beta, c, ldc,
+                   static_cast<__mmask16>(tail >= 16 ? 0xffff : (1u << tail) - 1)};
+  switch (vectors) {
+    case 1: return all_rows<1>(o, m);
+    case 2: return all_rows<2>(o, m);
+    case 3: return all_rows<3>(o, m);
+    case 4: return all_rows<4>(o, m);
+    case 5: return all_rows<5>(o, m);
+    default: return all_rows<6>(o, m);
+  }
+#else
+  (void)ta, (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb, (void)beta, (void)c, (void)ldc;
+#endif
+}
+
+}  // namespace keras::backend::cpu
