@@ -7,6 +7,7 @@
 // the number of positions inside the input (TensorFlow's "same" pooling).
 // Ties in a max window go to the first position in row-major window order.
 #include <algorithm>
+#include <cstring>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -19,51 +20,143 @@ namespace keras::backend::cpu {
 namespace pool_detail {
 
 template <typename T>
-std::vector<T>& thread_buffer() {
+T* thread_buffer(std::int64_t elements) {
   thread_local std::vector<T> buffer;
-  return buffer;
+  if (static_cast<std::int64_t>(buffer.size()) < elements) buffer.resize(static_cast<std::size_t>(elements));
+  return buffer.data();
 }
 
-// The channel loops as functions of their own: restrict-qualified parameters let them
-// vectorise (inside the tap callbacks GCC must assume the pointers alias).
 template <typename T>
-void argmax_start(const T* __restrict xv, std::int64_t offset, std::int64_t c, T* __restrict best,
-                  std::int64_t* __restrict where) {
-  for (std::int64_t j = 0; j < c; ++j) {
-    best[j] = xv[j];
-    where[j] = offset + j;
+struct Vec32;  // 32 bytes of T (GCC/Clang vector extensions; `a > b ? a : b` selects per lane)
+template <>
+struct Vec32<float> {
+  typedef float type __attribute__((vector_size(32)));
+};
+template <>
+struct Vec32<double> {
+  typedef double type __attribute__((vector_size(32)));
+};
+
+template <typename T>
+inline typename Vec32<T>::type vload(const T* p) {
+  typename Vec32<T>::type v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+template <typename T>
+inline void vstore(T* p, typename Vec32<T>::type v) {
+  std::memcpy(p, &v, sizeof(v));
+}
+
+template <typename T>
+constexpr std::int64_t kVecLanes = static_cast<std::int64_t>(sizeof(typename Vec32<T>::type) / sizeof(T));
+
+// y (c) = the maximum over a window's entries (entry i at xs + off[i]); -inf for none. Whole
+// vectors of channels keep the running maximum in a register.
+template <typename T>
+void window_max(const T* xs, const std::int64_t* off, std::int64_t count, std::int64_t c, T* __restrict y) {
+  using Vec = typename Vec32<T>::type;
+  constexpr std::int64_t L = kVecLanes<T>;
+  std::int64_t j = 0;
+  for (; j + L <= c; j += L) {
+    Vec m = Vec{} - std::numeric_limits<T>::infinity();
+    for (std::int64_t i = 0; i < count; ++i) {
+      const Vec v = vload(xs + off[i] + j);
+      m = v > m ? v : m;
+    }
+    vstore(y + j, m);
+  }
+  for (; j < c; ++j) {
+    T m = -std::numeric_limits<T>::infinity();
+    for (std::int64_t i = 0; i < count; ++i) m = xs[off[i] + j] > m ? xs[off[i] + j] : m;
+    y[j] = m;
+  }
+}
+
+// For a window of count >= 1 entries and disjoint windows: writes the window's whole dx, dy at
+// each channel's argmax entry and zero elsewhere. The argmax is the one window_argmax finds
+// (the first maximum), kept in registers for whole vectors of channels.
+template <typename T>
+void window_grad_disjoint(const T* xs, T* dxs, const std::int64_t* off, std::int64_t count, std::int64_t c,
+                          const T* __restrict dyr) {
+  using Vec = typename Vec32<T>::type;
+  constexpr std::int64_t L = kVecLanes<T>;
+  std::int64_t j = 0;
+  for (; j + L <= c; j += L) {
+    Vec best = vload(xs + off[0] + j), which = Vec{};
+    for (std::int64_t i = 1; i < count; ++i) {
+      const Vec v = vload(xs + off[i] + j);
+      const auto take = v > best;
+      best = take ? v : best;
+      which = take ? Vec{} + static_cast<T>(i) : which;
+    }
+    const Vec d = vload(dyr + j);
+    for (std::int64_t i = 0; i < count; ++i) vstore(dxs + off[i] + j, which == static_cast<T>(i) ? d : Vec{});
+  }
+  for (; j < c; ++j) {
+    T best = xs[off[0] + j];
+    std::int64_t which = 0;
+    for (std::int64_t i = 1; i < count; ++i)
+      if (xs[off[i] + j] > best) best = xs[off[i] + j], which = i;
+    for (std::int64_t i = 0; i < count; ++i) dxs[off[i] + j] = i == which ? dyr[j] : T(0);
   }
 }
 
 template <typename T>
-void argmax_update(const T* __restrict xv, std::int64_t offset, std::int64_t c, T* __restrict best,
-                   std::int64_t* __restrict where) {
+void argmax_update(const T* __restrict xv, T entry, std::int64_t c, T* __restrict best, T* __restrict which) {
   for (std::int64_t j = 0; j < c; ++j) {
     const bool take = xv[j] > best[j];
     best[j] = take ? xv[j] : best[j];
-    where[j] = take ? offset + j : where[j];
+    which[j] = take ? entry : which[j];
   }
 }
 
+// For a window with count >= 1 in-bounds positions (entry i at xs + off[i]): which[j] = the
+// entry holding channel j's maximum, as a T (exact: windows have far fewer than 2^24
+// positions), so that the branch-free select vectorises at the data's width. The first entry
+// seeds the maximum and later ones replace it only when strictly greater: ties keep the first.
 template <typename T>
-void max_into(const T* __restrict xv, std::int64_t c, T* __restrict y) {
-  for (std::int64_t j = 0; j < c; ++j) y[j] = xv[j] > y[j] ? xv[j] : y[j];
+void window_argmax(const T* xs, const std::int64_t* off, std::int64_t count, std::int64_t c, T* __restrict best,
+                   T* __restrict which) {
+  std::copy(xs + off[0], xs + off[0] + c, best);
+  std::fill(which, which + c, T(0));
+  for (std::int64_t i = 1; i < count; ++i) argmax_update(xs + off[i], static_cast<T>(i), c, best, which);
 }
 
-// For output row r: best[j] = the window maximum of channel j and where[j] its input offset
-// (-1 for a window entirely in the padding). The first in-bounds position seeds the maximum
-// and later ones replace it only when strictly greater, so ties keep the first; the update is
-// a branch-free select, which vectorizes over the channels.
+// True when no input position lies in two windows (stride >= window in every dim): then each
+// dx element is written once, with no zero-fill and no accumulation.
+inline bool windows_disjoint(const ConvGeometry& g) {
+  for (int d = 0; d < 3; ++d)
+    if (g.stride[d] < g.k[d]) return false;
+  return true;
+}
+
+// Zeroes the dx positions that no window covers (disjoint windows skip positions when the
+// stride exceeds the window, and "valid" pooling drops a trailing remainder).
 template <typename T>
-void window_argmax(const ConvGeometry& g, std::int64_t r, const T* x, T* __restrict best,
-                   std::int64_t* __restrict where) {
-  bool first = true;
-  for_each_tap(g, decode_row(g, r), [&](std::int64_t, std::int64_t offset) {
-    if (first) argmax_start(x + offset, offset, g.c, best, where);
-    else argmax_update(x + offset, offset, g.c, best, where);
-    first = false;
-  });
-  if (first) std::fill(where, where + g.c, std::int64_t{-1});
+void zero_uncovered(const ConvGeometry& g, T* dx) {
+  std::vector<char>* covered = thread_buffer<std::vector<char>>(3);
+  for (int d = 0; d < 3; ++d) {
+    covered[d].assign(static_cast<std::size_t>(g.in[d]), 0);
+    for (std::int64_t o = 0; o < g.out[d]; ++o)
+      for (std::int64_t t = 0; t < g.k[d]; ++t) {
+        const std::int64_t i = o * g.stride[d] - g.pad[d] + t;
+        if (i >= 0 && i < g.in[d]) covered[d][static_cast<std::size_t>(i)] = 1;
+      }
+  }
+  const std::int64_t c = g.c, line = g.in[2] * c;
+  for (std::int64_t n = 0; n < g.n; ++n)
+    for (std::int64_t i0 = 0; i0 < g.in[0]; ++i0)
+      for (std::int64_t i1 = 0; i1 < g.in[1]; ++i1) {
+        T* dl = dx + ((n * g.in[0] + i0) * g.in[1] + i1) * line;
+        if (!covered[0][static_cast<std::size_t>(i0)] || !covered[1][static_cast<std::size_t>(i1)]) {
+          std::fill(dl, dl + line, T(0));
+          continue;
+        }
+        for (std::int64_t i2 = 0; i2 < g.in[2]; ++i2)
+          if (!covered[2][static_cast<std::size_t>(i2)]) std::fill(dl + i2 * c, dl + (i2 + 1) * c, T(0));
+      }
 }
 
 }  // namespace pool_detail
@@ -73,12 +166,11 @@ void max_pool_forward(const ConvGeometry& g, const T* x, T* y) {
   const std::int64_t rows = g.n * g.out_positions(), c = g.c;
   parallel_for(rows, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(1, c * g.taps())),
                [&](std::int64_t begin, std::int64_t end) {
-                 for (std::int64_t r = begin; r < end; ++r) {
-                   T* yr = y + r * c;
-                   std::fill(yr, yr + c, -std::numeric_limits<T>::infinity());
-                   for_each_tap(g, decode_row(g, r),
-                                [&](std::int64_t, std::int64_t offset) { pool_detail::max_into(x + offset, c, yr); });
-                 }
+                 for_each_row(g, begin, end,
+                              [&](std::int64_t r, std::int64_t count, const std::int64_t*, const std::int64_t* off,
+                                  std::int64_t shift) {
+                                pool_detail::window_max(x + shift, off, count, c, y + r * c);
+                              });
                });
 }
 
@@ -86,33 +178,51 @@ void max_pool_forward(const ConvGeometry& g, const T* x, T* y) {
 template <typename T>
 void max_pool_backward(const ConvGeometry& g, const T* x, const T* dy, T* dx) {
   const std::int64_t rows = g.n * g.out_positions(), c = g.c;
-  std::fill(dx, dx + g.n * g.in_positions() * c, T(0));
-  auto& best = pool_detail::thread_buffer<T>();
-  auto& where = pool_detail::thread_buffer<std::int64_t>();
-  if (static_cast<std::int64_t>(best.size()) < c) best.resize(static_cast<std::size_t>(c));
-  if (static_cast<std::int64_t>(where.size()) < c) where.resize(static_cast<std::size_t>(c));
-  for (std::int64_t r = 0; r < rows; ++r) {
-    pool_detail::window_argmax(g, r, x, best.data(), where.data());
-    for (std::int64_t j = 0; j < c; ++j)
-      if (where[static_cast<std::size_t>(j)] >= 0) dx[where[static_cast<std::size_t>(j)]] += dy[r * c + j];
+  if (pool_detail::windows_disjoint(g)) {
+    pool_detail::zero_uncovered(g, dx);
+    parallel_for(rows, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(1, c * g.taps())),
+                 [&](std::int64_t begin, std::int64_t end) {
+                   for_each_row(g, begin, end,
+                                [&](std::int64_t r, std::int64_t count, const std::int64_t*, const std::int64_t* off,
+                                    std::int64_t shift) {
+                                  if (count > 0)
+                                    pool_detail::window_grad_disjoint(x + shift, dx + shift, off, count, c, dy + r * c);
+                                });
+                 });
+    return;
   }
+  // Overlapping windows add into shared positions: one thread, in row order.
+  std::fill(dx, dx + g.n * g.in_positions() * c, T(0));
+  T* best = pool_detail::thread_buffer<T>(2 * c);
+  T* which = best + c;
+  for_each_row(g, 0, rows,
+               [&](std::int64_t r, std::int64_t count, const std::int64_t*, const std::int64_t* off,
+                   std::int64_t shift) {
+                 if (count == 0) return;
+                 pool_detail::window_argmax(x + shift, off, count, c, best, which);
+                 for (std::int64_t j = 0; j < c; ++j)
+                   dx[shift + off[static_cast<std::int64_t>(which[j])] + j] += dy[r * c + j];
+               });
 }
 
 // out (shaped like y) = h read at each window's argmax: the adjoint of max_pool_backward in dy.
 template <typename T>
 void max_pool_gather(const ConvGeometry& g, const T* x, const T* h, T* out) {
   const std::int64_t rows = g.n * g.out_positions(), c = g.c;
-  auto& best = pool_detail::thread_buffer<T>();
-  auto& where = pool_detail::thread_buffer<std::int64_t>();
-  if (static_cast<std::int64_t>(best.size()) < c) best.resize(static_cast<std::size_t>(c));
-  if (static_cast<std::int64_t>(where.size()) < c) where.resize(static_cast<std::size_t>(c));
-  for (std::int64_t r = 0; r < rows; ++r) {
-    pool_detail::window_argmax(g, r, x, best.data(), where.data());
-    for (std::int64_t j = 0; j < c; ++j) {
-      const std::int64_t at = where[static_cast<std::size_t>(j)];
-      out[r * c + j] = at >= 0 ? h[at] : T(0);
-    }
-  }
+  parallel_for(rows, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(1, c * g.taps())),
+               [&](std::int64_t begin, std::int64_t end) {
+                 T* best = pool_detail::thread_buffer<T>(2 * c);
+                 T* which = best + c;
+                 for_each_row(g, begin, end,
+                              [&](std::int64_t r, std::int64_t count, const std::int64_t*, const std::int64_t* off,
+                                  std::int64_t shift) {
+                                T* o = out + r * c;
+                                if (count == 0) return std::fill(o, o + c, T(0));
+                                pool_detail::window_argmax(x + shift, off, count, c, best, which);
+                                for (std::int64_t j = 0; j < c; ++j)
+                                  o[j] = h[shift + off[static_cast<std::int64_t>(which[j])] + j];
+                              });
+               });
 }
 
 template <typename T>
@@ -120,18 +230,18 @@ void avg_pool_forward(const ConvGeometry& g, const T* x, T* y) {
   const std::int64_t rows = g.n * g.out_positions(), c = g.c;
   parallel_for(rows, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(1, c * g.taps())),
                [&](std::int64_t begin, std::int64_t end) {
-                 for (std::int64_t r = begin; r < end; ++r) {
-                   T* yr = y + r * c;
-                   std::fill(yr, yr + c, T(0));
-                   std::int64_t count = 0;
-                   for_each_tap(g, decode_row(g, r), [&](std::int64_t, std::int64_t offset) {
-                     const T* xv = x + offset;
-                     for (std::int64_t j = 0; j < c; ++j) yr[j] += xv[j];
-                     ++count;
-                   });
-                   const T scale = count > 0 ? T(1) / static_cast<T>(count) : T(0);
-                   for (std::int64_t j = 0; j < c; ++j) yr[j] *= scale;
-                 }
+                 for_each_row(g, begin, end,
+                              [&](std::int64_t r, std::int64_t count, const std::int64_t*, const std::int64_t* off,
+                                  std::int64_t shift) {
+                                T* __restrict yr = y + r * c;
+                                std::fill(yr, yr + c, T(0));
+                                for (std::int64_t i = 0; i < count; ++i) {
+                                  const T* __restrict xv = x + shift + off[i];
+                                  for (std::int64_t j = 0; j < c; ++j) yr[j] += xv[j];
+                                }
+                                const T scale = count > 0 ? T(1) / static_cast<T>(count) : T(0);
+                                for (std::int64_t j = 0; j < c; ++j) yr[j] *= scale;
+                              });
                });
 }
 
@@ -142,18 +252,17 @@ void avg_pool_backward(const ConvGeometry& g, const T* dy, T* dx) {
   std::fill(dx, dx + g.n * g.in_positions() * c, T(0));
   // Samples write disjoint parts of dx.
   parallel_for(g.n, 1, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t r = begin * positions; r < end * positions; ++r) {
-      const OutPos p = decode_row(g, r);
-      std::int64_t count = 0;
-      for_each_tap(g, p, [&](std::int64_t, std::int64_t) { ++count; });
-      if (count == 0) continue;
-      const T scale = T(1) / static_cast<T>(count);
-      const T* dyr = dy + r * c;
-      for_each_tap(g, p, [&](std::int64_t, std::int64_t offset) {
-        T* dxv = dx + offset;
-        for (std::int64_t j = 0; j < c; ++j) dxv[j] += dyr[j] * scale;
-      });
-    }
+    for_each_row(g, begin * positions, end * positions,
+                 [&](std::int64_t r, std::int64_t count, const std::int64_t*, const std::int64_t* off,
+                     std::int64_t shift) {
+                   if (count == 0) return;
+                   const T scale = T(1) / static_cast<T>(count);
+                   const T* __restrict dyr = dy + r * c;
+                   for (std::int64_t i = 0; i < count; ++i) {
+                     T* __restrict dxv = dx + shift + off[i];
+                     for (std::int64_t j = 0; j < c; ++j) dxv[j] += dyr[j] * scale;
+                   }
+                 });
   });
 }
 
