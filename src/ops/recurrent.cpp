@@ -244,7 +244,7 @@ KERAS_RNN_OP(simple_grad_op, "simple_rnn_sequence_grad", Cell::simple, infer_bac
 #undef KERAS_RNN_OP
 
 // ---- LSTM --------------------------------------------------------------------------------------
-// lstm_sequence (x, kernel, bias, h0, c0, U[, mask]) -> the tape (T, B, 7u + F); not differentiable.
+// lstm_sequence (x, kernel, bias, h0, c0, U[, mask]) -> the tape (T, B, 7u + F + 1); not differentiable.
 // lstm_output (tape, x, kernel, bias, h0, c0, U[, mask]) -> one output (attrs.i: LstmOutput).
 // Its gradient rule runs lstm_sequence_grad (the same inputs, then the tape and the output's
 // gradient) -> P, every gradient in one matrix, and reads it with lstm_grad_part (dU, dW,
@@ -282,7 +282,7 @@ cpu::LstmDims check_lstm_inputs(const Specs& in, std::size_t first, std::size_t 
   return {batch, x.shape.dims()[1], u, W.shape.dims()[0]};
 }
 
-Shape lstm_tape_shape(const cpu::LstmDims& d) { return Shape{d.steps, d.batch, 7 * d.units + d.features}; }
+Shape lstm_tape_shape(const cpu::LstmDims& d) { return Shape{d.steps, d.batch, 7 * d.units + d.features + 1}; }
 
 Shape lstm_output_shape(const cpu::LstmDims& d, std::int64_t which, const std::string& op) {
   switch (static_cast<cpu::LstmOutput>(which)) {

@@ -35,8 +35,8 @@ struct LstmInputs {
 /// or the c sequence (B, T, u). Masked steps carry the states.
 enum class LstmOutput : std::int64_t { sequence = 0, final_states = 1, cell_sequence = 2 };
 
-/// Runs the whole sequence; returns its tape (T, B, 7u + F) = per step [h | x_next | c |
-/// i f c~ o | act(c)] (zeros in the gate columns of masked steps), which lstm_output reads. Not differentiable
+/// Runs the whole sequence; returns its tape (T, B, 7u + F + 1) = per step [h | x_next | 1 |
+/// c | i f c~ o | act(c)] (zeros in the gate columns of masked steps), which lstm_output reads. Not differentiable
 /// itself: gradients flow through lstm_output, whose backward runs the BPTT kernel.
 Tensor lstm_sequence(const LstmInputs& inputs);
 Tensor lstm_output(const Tensor& tape, const LstmInputs& inputs, LstmOutput which);

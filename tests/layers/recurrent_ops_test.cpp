@@ -194,23 +194,24 @@ TEST(RecurrentOps, MaskedStepsCarryTheStates) {
   const Tensor mask = Tensor::from_bools(m, Shape{B, T});
   const std::vector<Tensor> x = lstm_inputs(B, T, 3, u, 20);
   const auto s = rnn::lstm_sequence({x[0], x[1], x[2], x[3], x[4], x[5], mask}).to_vector<double>();
-  // The tape is time-major: (T, B, 7u + F) = [h | x_next | c | i f c~ o | act(c)], F = 3.
-  const std::int64_t F = 3, S = 7 * u + F;
+  // The tape is time-major: (T, B, 7u + F + 1) = [h | x_next | 1 | c | i f c~ o | act(c)], F = 3.
+  const std::int64_t F = 3, S = 7 * u + F + 1;
   auto at = [&](std::int64_t b, std::int64_t t, std::int64_t j) { return s[static_cast<std::size_t>((t * B + b) * S + j)]; };
-  auto state = [&](std::int64_t b, std::int64_t t, std::int64_t j) { return at(b, t, j < u ? j : u + F + (j - u)); };
+  auto state = [&](std::int64_t b, std::int64_t t, std::int64_t j) { return at(b, t, j < u ? j : u + F + 1 + (j - u)); };
   for (std::int64_t j = 0; j < 2 * u; ++j) {
     EXPECT_EQ(state(0, 1, j), state(0, 0, j));
     EXPECT_EQ(state(0, 2, j), state(0, 0, j));
     EXPECT_NE(state(0, 3, j), state(0, 2, j));
   }
   // A skipped step's gate columns are zeros; a processed step's are the activated gates.
-  for (std::int64_t j = 2 * u + F; j < S; ++j) {
+  for (std::int64_t j = 2 * u + F + 1; j < S; ++j) {
     EXPECT_EQ(at(0, 1, j), 0.0);
     EXPECT_GT(std::abs(at(0, 3, j)), 0.0);
   }
   // Each row carries the next step's input.
   const auto xs = x[0].to_vector<double>();
   for (std::int64_t f = 0; f < F; ++f) EXPECT_EQ(at(1, 2, u + f), xs[static_cast<std::size_t>((1 * T + 3) * F + f)]);
+  EXPECT_EQ(at(1, 2, u + F), 1.0);
   // A fully masked row keeps its initial states.
   const auto h = x[3].to_vector<double>(), c = x[4].to_vector<double>();
   for (std::int64_t t = 0; t < T; ++t)
@@ -245,7 +246,7 @@ TEST(RecurrentOps, PreviousStatesWithKnownAndUnknownSteps) {
   const rnn::LstmInputs in{Tensor::placeholder({-1, -1, 3}), Tensor::placeholder({3, 8}), Tensor::placeholder({8}),
                            Tensor::placeholder({-1, 2}),    Tensor::placeholder({-1, 2}), Tensor::placeholder({2, 8})};
   const Tensor tape = rnn::lstm_sequence(in);
-  EXPECT_EQ(tape.shape(), (Shape{-1, -1, 17}));  // (T, B, [h | x_next | c | 4 gates | act(c)]), u = 2, F = 3
+  EXPECT_EQ(tape.shape(), (Shape{-1, -1, 18}));  // (T, B, [h | x_next | 1 | c | 4 gates | act(c)]), u = 2, F = 3
   EXPECT_EQ(rnn::lstm_output(tape, in, rnn::LstmOutput::sequence).shape(), (Shape{-1, -1, 2}));
   EXPECT_EQ(rnn::lstm_output(tape, in, rnn::LstmOutput::final_states).shape(), (Shape{-1, 4}));
   // Its gradient graph builds with unknown dims too.

@@ -14,6 +14,7 @@
 #include "keras/backend/parallel.h"
 #include "matmul.h"
 #include "unary_math.h"
+#include "wide_isa.h"
 
 namespace keras::backend::cpu {
 namespace {
@@ -28,8 +29,11 @@ T* scratch(std::size_t n) {
   return buffer.data();
 }
 
+// The row helpers are forced inline so that for_rows's AVX-512 copy compiles them wide too.
+#define KERAS_RNN_ROW_INLINE [[gnu::always_inline]] inline
+
 template <typename T>
-T hard_sigmoid_of(T x) {
+KERAS_RNN_ROW_INLINE T hard_sigmoid_of(T x) {
   const T y = x + T(3);
   const T r = (y > T(0) || y != y) ? y : T(0);
   return (r > T(6) ? T(6) : r) / T(6);
@@ -37,7 +41,7 @@ T hard_sigmoid_of(T x) {
 
 // In place over n contiguous values; the switch sits outside the loops so each vectorises.
 template <typename T>
-void activate(RnnActivation a, T* x, std::int64_t n) {
+KERAS_RNN_ROW_INLINE void activate(RnnActivation a, T* x, std::int64_t n) {
   switch (a) {
     case RnnActivation::linear: return;
     case RnnActivation::tanh:
@@ -59,7 +63,7 @@ void activate(RnnActivation a, T* x, std::int64_t n) {
 // switch sits outside the loops so that each vectorises. Kinks get the derivative the ops'
 // gradient rules use: relu 0 at 0, hard_sigmoid 0 outside (-3, 3).
 template <typename T>
-void derivatives(RnnActivation a, const T* y, T* d, std::int64_t n) {
+KERAS_RNN_ROW_INLINE void derivatives(RnnActivation a, const T* y, T* d, std::int64_t n) {
   switch (a) {
     case RnnActivation::linear:
       for (std::int64_t i = 0; i < n; ++i) d[i] = T(1);
@@ -77,6 +81,27 @@ void derivatives(RnnActivation a, const T* y, T* d, std::int64_t n) {
       for (std::int64_t i = 0; i < n; ++i) d[i] = y[i] > T(0) ? T(1) : T(0);
       return;
   }
+}
+
+#if KERAS_HAS_WIDE_VARIANT
+template <typename Body>
+KERAS_WIDE_TARGET void rows_wide(std::int64_t lo, std::int64_t hi, const Body& body) {
+  body(lo, hi);
+}
+#endif
+
+// parallel_for over rows for the passes that evaluate activations: on CPUs with AVX-512 the
+// body (with the KERAS_RNN_ROW_INLINE helpers) runs as a copy compiled for it (wide_isa.h),
+// the same arithmetic lane for lane, so the results do not depend on the CPU.
+template <typename Body>
+void for_rows(std::int64_t n, std::int64_t grain, const Body& body) {
+#if KERAS_HAS_WIDE_VARIANT
+  if (wide_isa_available()) {
+    parallel_for(n, grain, [&](std::int64_t lo, std::int64_t hi) { rows_wide(lo, hi, body); });
+    return;
+  }
+#endif
+  parallel_for(n, grain, body);
 }
 
 inline bool active(const bool* mask, std::int64_t b, std::int64_t t, std::int64_t steps) {
@@ -99,12 +124,11 @@ void gather_previous(const T* states, const T* initial, T* dst, RnnDims d, std::
 
 // ---- LSTM ------------------------------------------------------------------------------------
 
-// One row of an LSTM step's forward: z holds [x_t | h_{t-1}] @ [W; U]. Adds the bias,
-// activates the gates, then c = f * c_{t-1} + i * c~ and h = o * act(c).
+// One row of an LSTM step's forward: z holds the pre-activations [h_{t-1} | x_t | 1] @
+// [U; W; bias]. Activates the gates, then c = f * c_{t-1} + i * c~ and h = o * act(c).
 template <typename T>
-void lstm_row_forward(std::int64_t u, const T* __restrict bias, const T* __restrict cp, T* __restrict z,
-                      T* __restrict h, T* __restrict c, T* __restrict tc, RnnActivation act, RnnActivation rec) {
-  for (std::int64_t j = 0; j < 4 * u; ++j) z[j] += bias[j];
+KERAS_RNN_ROW_INLINE void lstm_row_forward(std::int64_t u, const T* __restrict cp, T* __restrict z, T* __restrict h,
+                                           T* __restrict c, T* __restrict tc, RnnActivation act, RnnActivation rec) {
   activate(rec, z, 2 * u);
   activate(act, z + 2 * u, u);
   activate(rec, z + 3 * u, u);
@@ -121,7 +145,7 @@ void lstm_row_forward(std::int64_t u, const T* __restrict bias, const T* __restr
 // derivatives then act'(c_t); tc: act(c_t); cp: c_{t-1}. Writes the pre-activation gradients
 // dz and turns dc into dc_{t-1}.
 template <typename T>
-void lstm_row_backward(std::int64_t u, const T* __restrict z, const T* __restrict dg, const T* __restrict tc,
+KERAS_RNN_ROW_INLINE void lstm_row_backward(std::int64_t u, const T* __restrict z, const T* __restrict dg, const T* __restrict tc,
                        const T* __restrict cp, const T* __restrict dh, T* __restrict dc, T* __restrict dz) {
   const T* dtc = dg + 4 * u;
   for (std::int64_t j = 0; j < u; ++j) {
@@ -135,22 +159,24 @@ void lstm_row_backward(std::int64_t u, const T* __restrict z, const T* __restric
   }
 }
 
-// The tape row's blocks (rnn.h): [h | x_next | c | z | act(c)].
+// The tape row's blocks (rnn.h): [h | x_next | 1 | c | z | act(c)]; the first `operand`
+// columns are the next step's operand.
 struct TapeCols {
-  std::int64_t x, c, z, tc, width;
+  std::int64_t x, one, c, z, tc, width, operand;
   explicit TapeCols(const LstmDims& d)
-      : x(d.units), c(d.units + d.features), z(2 * d.units + d.features), tc(6 * d.units + d.features),
-        width(7 * d.units + d.features) {}
+      : x(d.units), one(d.units + d.features), c(one + 1), z(c + d.units), tc(z + 4 * d.units), width(tc + d.units),
+        operand(one + 1) {}
 };
 
-// first (B, u + F) <- [h0 | x_0], the operand of step 0's product (later steps read theirs
-// from the previous tape rows).
+// first (B, u + F + 1) <- [h0 | x_0 | 1], the operand of step 0's product (later steps read
+// theirs from the previous tape rows).
 template <typename T>
 void first_operand(const T* x, const T* h0, T* first, const LstmDims& d) {
-  const std::int64_t u = d.units, F = d.features;
+  const std::int64_t u = d.units, F = d.features, K = u + F + 1;
   for (std::int64_t b = 0; b < d.batch; ++b) {
-    std::memcpy(first + b * (u + F), h0 + b * u, static_cast<std::size_t>(u) * sizeof(T));
-    std::memcpy(first + b * (u + F) + u, x + b * d.steps * F, static_cast<std::size_t>(F) * sizeof(T));
+    std::memcpy(first + b * K, h0 + b * u, static_cast<std::size_t>(u) * sizeof(T));
+    std::memcpy(first + b * K + u, x + b * d.steps * F, static_cast<std::size_t>(F) * sizeof(T));
+    first[b * K + u + F] = T(1);
   }
 }
 
@@ -159,22 +185,27 @@ void first_operand(const T* x, const T* h0, T* first, const LstmDims& d) {
 template <typename T>
 void lstm_forward(const T* x, const T* W, const T* bias, const T* h0, const T* c0, const T* U, const bool* mask,
                   T* tape, LstmDims d, RnnActivation act, RnnActivation rec) {
-  const std::int64_t B = d.batch, steps = d.steps, u = d.units, F = d.features, G = 4 * u, K = u + F;
+  const std::int64_t B = d.batch, steps = d.steps, u = d.units, F = d.features, G = 4 * u;
   const TapeCols col(d);
-  const std::int64_t S = col.width;
+  const std::int64_t S = col.width, K = col.operand;
   if (B == 0 || steps == 0 || u == 0) return;
   T* work = scratch<T>(static_cast<std::size_t>(K * G + B * K));
-  T* V = work;  // [U; W] (u + F, 4u): step t's gates are [h_{t-1} | x_t] @ V, one product
+  T* V = work;  // [U; W; bias] (u + F + 1, 4u): step t's gates are [h_{t-1} | x_t | 1] @ V
   T* first = V + K * G;
   std::memcpy(V, U, static_cast<std::size_t>(u * G) * sizeof(T));
   std::memcpy(V + u * G, W, static_cast<std::size_t>(F * G) * sizeof(T));
+  std::memcpy(V + (u + F) * G, bias, static_cast<std::size_t>(G) * sizeof(T));
   first_operand(x, h0, first, d);
-  // x_{t+1} next to h_t: each row then holds the next step's whole operand.
+  // [x_{t+1} | 1] next to h_t: each row then holds the next step's whole operand.
   for (std::int64_t t = 0; t < steps; ++t)
     for (std::int64_t b = 0; b < B; ++b) {
       T* dst = tape + (t * B + b) * S + col.x;
-      if (t + 1 < steps) std::memcpy(dst, x + (b * steps + t + 1) * F, static_cast<std::size_t>(F) * sizeof(T));
-      else std::fill(dst, dst + F, T(0));
+      if (t + 1 < steps) {
+        std::memcpy(dst, x + (b * steps + t + 1) * F, static_cast<std::size_t>(F) * sizeof(T));
+        dst[F] = T(1);
+      } else {
+        std::fill(dst, dst + F + 1, T(0));
+      }
     }
   for (std::int64_t t = 0; t < steps; ++t) {
     T* st = tape + t * B * S;
@@ -184,11 +215,11 @@ void lstm_forward(const T* x, const T* W, const T* bias, const T* h0, const T* c
     const T* hp = t == 0 ? h0 : prev;  // h_{t-1}, c_{t-1}: the initial states or the previous rows
     const T* cp = t == 0 ? c0 : prev + col.c;
     const std::int64_t ld = t == 0 ? u : S;
-    parallel_for(B, row_grain(S), [&](std::int64_t lo, std::int64_t hi) {
+    for_rows(B, row_grain(S), [&](std::int64_t lo, std::int64_t hi) __attribute__((always_inline)) {
       for (std::int64_t b = lo; b < hi; ++b) {
         T* row = st + b * S;
         if (active(mask, b, t, steps)) {
-          lstm_row_forward(u, bias, cp + b * ld, row + col.z, row, row + col.c, row + col.tc, act, rec);
+          lstm_row_forward(u, cp + b * ld, row + col.z, row, row + col.c, row + col.tc, act, rec);
         } else {
           // Carried states; the gate columns of a skipped step are zeros (constants).
           std::memcpy(row, hp + b * ld, static_cast<std::size_t>(u) * sizeof(T));
@@ -222,14 +253,13 @@ void lstm_output(const T* tape, T* out, LstmDims d, LstmOutput which) {
 template <typename T>
 void lstm_backward(const T* x, const T*, const T* h0, const T* c0, const T* U, const bool* mask, const T* tape,
                    const T* grad, LstmOutput which, T* P, LstmDims d, RnnActivation act, RnnActivation rec) {
-  const std::int64_t B = d.batch, steps = d.steps, u = d.units, F = d.features, G = 4 * u, K = u + F;
+  const std::int64_t B = d.batch, steps = d.steps, u = d.units, G = 4 * u;
   const TapeCols col(d);
-  const std::int64_t S = col.width;
+  const std::int64_t S = col.width, K = col.operand;
   T* dZ = P;
-  T* dUW = P + lstm_grad_row(d, LstmGradPart::recurrent_kernel) * G;  // [dU; dW]: adjacent blocks
-  T* db = P + lstm_grad_row(d, LstmGradPart::bias) * G;
+  T* dUWb = P + lstm_grad_row(d, LstmGradPart::recurrent_kernel) * G;  // [dU; dW; dbias]: adjacent blocks
   T* dinit = P + lstm_grad_row(d, LstmGradPart::initial_states) * G;
-  std::fill(dUW, P + lstm_grad_rows(d) * G, T(0));
+  std::fill(dUWb, P + lstm_grad_rows(d) * G, T(0));
   if (B == 0 || steps == 0 || u == 0) return;
   T* work = scratch<T>(static_cast<std::size_t>(G * u + 3 * B * u + B * K));
   T* Ut = work;  // U^T (4u, u): the per-step product runs as a plain (nn) GEMM
@@ -253,13 +283,19 @@ void lstm_backward(const T* x, const T*, const T* h0, const T* c0, const T* U, c
     const T* cp = t == 0 ? c0 : st - B * S + col.c;
     const std::int64_t ld = t == 0 ? u : S;
     T* dz = dZ + t * B * G;
-    parallel_for(B, row_grain(G), [&](std::int64_t lo, std::int64_t hi) {
+    for_rows(B, row_grain(G), [&](std::int64_t lo, std::int64_t hi) __attribute__((always_inline)) {
       T* dg = scratch<T, 1>(static_cast<std::size_t>(5 * u));
       for (std::int64_t b = lo; b < hi; ++b) {
         if (per_step) {
           const T* g = grad + (b * steps + t) * u;
           T* target = per_step + b * u;
           for (std::int64_t j = 0; j < u; ++j) target[j] += g[j];
+        }
+        if (t > 0) {
+          // This row's columns of step t - 1 (c, the gates, act(c)) are read next: fetching them
+          // now overlaps the memory latency with this step's work.
+          const char* next = reinterpret_cast<const char*>(st - B * S + b * S + col.c);
+          for (std::int64_t i = 0; i < 6 * u * static_cast<std::int64_t>(sizeof(T)); i += 64) __builtin_prefetch(next + i, 0, 3);
         }
         T* dzb = dz + b * G;
         if (!active(mask, b, t, steps)) {
@@ -287,15 +323,11 @@ void lstm_backward(const T* x, const T*, const T* h0, const T* c0, const T* U, c
     std::memcpy(dinit + b * G, dh + b * u, static_cast<std::size_t>(u) * sizeof(T));
     std::memcpy(dinit + b * G + u, dc + b * u, static_cast<std::size_t>(u) * sizeof(T));
   }
-  // [dU; dW] = sum_t [h_{t-1} | x_t]^T dz_t, one product over steps 1.. (their operands are the
-  // tape rows of steps 0..T-2) plus step 0's.
-  if (steps > 1) gemm_strided(true, false, K, G, (steps - 1) * B, tape, S, dZ + B * G, G, T(0), dUW, G);
+  // [dU; dW; dbias] = sum_t [h_{t-1} | x_t | 1]^T dz_t, one product over steps 1.. (their
+  // operands are the tape rows of steps 0..T-2) plus step 0's.
+  if (steps > 1) gemm_strided(true, false, K, G, (steps - 1) * B, tape, S, dZ + B * G, G, T(0), dUWb, G);
   first_operand(x, h0, first, d);
-  gemm_strided(true, false, K, G, B, first, K, dZ, G, steps > 1 ? T(1) : T(0), dUW, G);
-  for (std::int64_t r = 0; r < steps * B; ++r) {
-    const T* dzr = dZ + r * G;
-    for (std::int64_t j = 0; j < G; ++j) db[j] += dzr[j];
-  }
+  gemm_strided(true, false, K, G, B, first, K, dZ, G, steps > 1 ? T(1) : T(0), dUWb, G);
 }
 
 template <typename T>

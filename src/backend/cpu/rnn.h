@@ -7,20 +7,20 @@
 // B batch, T steps, F features, u units. The LSTM kernels take the layer's input itself:
 //   x (B, T, F), W (F, 4u) kernel, bias (4u), h0, c0 (B, u), U (u, 4u) recurrent kernel
 //   (Keras's gate order i f c o), mask (B, T) bool or nullptr (a false step carries the states)
-// The forward writes a time-major tape (T, B, 7u + F): per step and row
-//   [h | x_next | c | i f c~ o | act(c)]
+// The forward writes a time-major tape (T, B, 7u + F + 1): per step and row
+//   [h | x_next | 1 | c | i f c~ o | act(c)]
 // the states after the step (carried at a masked step, whose gate and act(c) columns are
-// zeros), the next step's input (zeros at the last step) and the activated gates. The first
-// u + F columns of step t's rows are then step t + 1's whole operand: its gates are
-// [h_t | x_{t+1}] @ [U; W], one product per step, and the weights' gradients [dU; dW] are one
-// product over all steps (the tape's rows against the gates' gradients). Time-major, so that
-// each step's rows are contiguous.
+// zeros), the next step's input and a one (zeros at the last step) and the activated gates.
+// The first u + F + 1 columns of step t's rows are then step t + 1's whole operand: its
+// pre-activations are [h_t | x_{t+1} | 1] @ [U; W; bias], one product per step, and the
+// weights' gradients [dU; dW; dbias] are one product over all steps (the tape's rows against
+// the gates' gradients). Time-major, so that each step's rows are contiguous.
 // lstm_output reads the layer's outputs from the tape (LstmOutput). lstm_backward takes the
 // gradient of one such output and writes every input's gradient (except x's) into one
 // (lstm_grad_rows(d), 4u) matrix P:
 //   rows [0, T*B)            dZ: the pre-activation gradients d(i f c o), time-major (row t*B+b)
-//   rows lstm_grad_row(d, LstmGradPart::...)  dU (u rows), dW (F rows; right after dU: the
-//                            product writes both), dbias (1 row), [dh0 | dc0 | 0 | 0] (B rows)
+//   rows lstm_grad_row(d, LstmGradPart::...)  dU (u rows), dW (F rows), dbias (1 row), adjacent
+//                            (one product writes the three), then [dh0 | dc0 | 0 | 0] (B rows)
 // x's gradient, dZ @ W^T, is its own kernel (lstm_input_grad) so that it runs only when asked.
 //
 // ---- GRU, SimpleRNN ----
