@@ -280,6 +280,16 @@ Logs Trainer::test_on_batch(const Arrays& x, const Arrays& y, const BatchOptions
   return s.results();
 }
 
+namespace {
+
+// True when nobody but the trainer holds `t` or its memory (no copy of the handle, no view
+// sharing the buffer): writing into it is then invisible to every caller.
+bool reusable_result(const Tensor& t) {
+  return t.defined() && t.node().use_count() == 1 && t.node()->value && t.node()->value.use_count() == 1;
+}
+
+}  // namespace
+
 Outputs Trainer::predict_on_batch(const Arrays& x) {
   Impl& s = *impl_;
   const std::vector<TensorSpec>& signature = s.repeat_predict_signature;
@@ -295,15 +305,16 @@ Outputs Trainer::predict_on_batch(const Arrays& x) {
     for (std::size_t i = 0; i < x.size(); ++i) ptrs[i] = x[i].raw_data();
     Plan& plan = *s.repeat_predict_plan;
     plan.run(ptrs);
-    std::vector<Tensor> results;
-    results.reserve(static_cast<std::size_t>(plan.num_outputs()));
+    std::vector<Tensor>& results = s.repeat_predict_results;
+    results.resize(static_cast<std::size_t>(plan.num_outputs()));
     for (int i = 0; i < plan.num_outputs(); ++i) {
-      Tensor t = Tensor::empty(plan.output_shape(i), plan.output_dtype(i));
+      Tensor& t = results[static_cast<std::size_t>(i)];
+      if (!reusable_result(t) || t.shape() != plan.output_shape(i) || t.dtype() != plan.output_dtype(i))
+        t = Tensor::empty(plan.output_shape(i), plan.output_dtype(i));
       const std::size_t bytes = static_cast<std::size_t>(t.size()) * dtype_size(t.dtype());
       if (bytes) std::memcpy(t.raw_data(), plan.output_data(i), bytes);
-      results.push_back(std::move(t));
     }
-    return Outputs(std::move(results));
+    return Outputs(results);
   }
   Outputs out = predict(x, PredictOptions{.batch_size = std::numeric_limits<std::int64_t>::max(), .verbose = 0});
   // Remember the plan when the arrays were used as given (no dtype conversion by prepare).
@@ -314,6 +325,7 @@ Outputs Trainer::predict_on_batch(const Arrays& x) {
     std::vector<TensorSpec> specs;
     for (const Tensor& t : x) specs.push_back({t.shape(), t.dtype()});
     s.repeat_predict_plan = &s.predict_fn->get_plan(specs);
+    s.repeat_predict_results.clear();
     s.repeat_predict_signature = std::move(specs);
   }
   return out;

@@ -103,6 +103,9 @@ struct Trainer::Impl {
   // same shapes and dtypes (the serving loop) runs the plan directly.
   Plan* repeat_predict_plan = nullptr;
   std::vector<TensorSpec> repeat_predict_signature;
+  // The last repeat call's results: a result the caller has let go of (this is its only
+  // holder) is refilled by the next call instead of allocating a new tensor.
+  std::vector<Tensor> repeat_predict_results;
   std::mt19937_64 shuffle_rng{std::random_device{}()};
 
   // ---- compile and build (trainer.cpp) ----

@@ -84,6 +84,28 @@ TEST(Trainer, RepeatedPredictOnBatchSeesNewWeightsAndOtherShapes) {
   EXPECT_EQ(model->predict_on_batch(x)[0].to_vector<float>(), expected);
 }
 
+TEST(Trainer, RepeatedPredictOnBatchNeverOverwritesAResultTheCallerHolds) {
+  // A result nobody holds any more is refilled by the next call (the serving loop allocates
+  // nothing); one the caller keeps, directly or through a view of its buffer, never changes.
+  auto model = linear_model();
+  model->compile({.optimizer = std::make_shared<optimizers::SGD>(0.1), .loss = "mse"});
+  const Tensor x = uniform({2, 3}, 5), x2 = uniform({2, 3}, 8), y = uniform({2, 1}, 6);
+  model->predict_on_batch(x);  // the full path; remembers the plan
+  const void* dropped = model->predict_on_batch(x)[0].raw_data();
+  EXPECT_EQ(model->predict_on_batch(x)[0].raw_data(), dropped);  // reused: nobody held it
+
+  const Tensor held = model->predict_on_batch(x)[0];
+  const auto held_values = held.to_vector<float>();
+  const Tensor view = ops::reshape(model->predict_on_batch(x2)[0], {2});
+  const auto view_values = view.to_vector<float>();
+  model->train_on_batch(x, y);
+  const Tensor fresh = model->predict_on_batch(x2)[0];
+  EXPECT_NE(fresh.raw_data(), held.raw_data());
+  EXPECT_EQ(held.to_vector<float>(), held_values);
+  EXPECT_EQ(view.to_vector<float>(), view_values);
+  EXPECT_NE(fresh.to_vector<float>(), view_values);  // new weights: the view kept the old numbers
+}
+
 TEST(Trainer, OnePlanPerBatchShape) {
   auto model = linear_model();
   model->compile({.optimizer = "sgd", .loss = "mse"});
