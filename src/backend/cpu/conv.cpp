@@ -145,52 +145,83 @@ std::int64_t chunk_rows(const ConvGeometry& g) {
 
 // ---- one input channel, one group (an image's first layer): register-blocked direct loop ----
 
-// One output position: y[j] = sum over taps of x[offset] * w[tap, j]. Blocks of filters
-// accumulate in four vector registers (GCC/Clang vector extensions: left to itself, GCC
-// interchanges these loops into a scalar one), then are stored once.
-template <typename T>
-void one_channel_position(const T* __restrict x, const T* __restrict w, const std::int64_t* __restrict taps,
-                          const std::int64_t* __restrict offsets, int count, std::int64_t f, T* __restrict y) {
+// R output positions, position p reading x + p * xstep: y[p * f + j] = sum over taps of
+// x[p * xstep + offset] * w[tap, j]. Blocks of filters accumulate in vector registers (GCC/Clang
+// vector extensions: left to itself, GCC interchanges these loops into a scalar one) and are
+// stored once; two positions share each load of w.
+template <typename T, int R>
+void one_channel_positions(const T* __restrict x, std::int64_t xstep, const T* __restrict w,
+                           const std::int64_t* __restrict taps, const std::int64_t* __restrict offsets, int count,
+                           std::int64_t f, T* __restrict y) {
   using Vec = typename Vector32<T>::type;
   constexpr std::int64_t kLanes = static_cast<std::int64_t>(sizeof(Vec) / sizeof(T));
-  constexpr std::int64_t kBlock = 4 * kLanes;
-  auto load = [](const T* p) {
-    Vec v;
-    std::memcpy(&v, p, sizeof(Vec));
-    return v;
-  };
+  constexpr int kVecs = 4;
   std::int64_t j0 = 0;
-  for (; j0 + kBlock <= f; j0 += kBlock) {
-    Vec a0{}, a1{}, a2{}, a3{};
+  for (; j0 + kVecs * kLanes <= f; j0 += kVecs * kLanes) {
+    Vec acc[R][kVecs];
+#pragma GCC unroll 8
+    for (int p = 0; p < R; ++p)
+#pragma GCC unroll 8
+      for (int v = 0; v < kVecs; ++v) acc[p][v] = Vec{};
     for (int t = 0; t < count; ++t) {
-      const T xs = x[offsets[t]];
       const T* wt = w + taps[t] * f + j0;
-      a0 += xs * load(wt);
-      a1 += xs * load(wt + kLanes);
-      a2 += xs * load(wt + 2 * kLanes);
-      a3 += xs * load(wt + 3 * kLanes);
+      Vec wv[kVecs];
+#pragma GCC unroll 8
+      for (int v = 0; v < kVecs; ++v) wv[v] = load_vec(wt + v * kLanes);
+#pragma GCC unroll 8
+      for (int p = 0; p < R; ++p) {
+        const T xs = x[p * xstep + offsets[t]];
+#pragma GCC unroll 8
+        for (int v = 0; v < kVecs; ++v) acc[p][v] += xs * wv[v];
+      }
     }
-    std::memcpy(y + j0, &a0, sizeof(Vec));
-    std::memcpy(y + j0 + kLanes, &a1, sizeof(Vec));
-    std::memcpy(y + j0 + 2 * kLanes, &a2, sizeof(Vec));
-    std::memcpy(y + j0 + 3 * kLanes, &a3, sizeof(Vec));
+#pragma GCC unroll 8
+    for (int p = 0; p < R; ++p)
+#pragma GCC unroll 8
+      for (int v = 0; v < kVecs; ++v) store_vec(y + p * f + j0 + v * kLanes, acc[p][v]);
   }
-  for (std::int64_t j = j0; j < f; ++j) {
-    T sum = T(0);
-    for (int t = 0; t < count; ++t) sum += x[offsets[t]] * w[taps[t] * f + j];
-    y[j] = sum;
+  for (; j0 + kLanes <= f; j0 += kLanes) {
+    Vec acc[R];
+#pragma GCC unroll 8
+    for (int p = 0; p < R; ++p) acc[p] = Vec{};
+    for (int t = 0; t < count; ++t) {
+      const Vec wv = load_vec(w + taps[t] * f + j0);
+#pragma GCC unroll 8
+      for (int p = 0; p < R; ++p) acc[p] += x[p * xstep + offsets[t]] * wv;
+    }
+#pragma GCC unroll 8
+    for (int p = 0; p < R; ++p) store_vec(y + p * f + j0, acc[p]);
   }
+  for (std::int64_t j = j0; j < f; ++j)
+    for (int p = 0; p < R; ++p) {
+      T sum = T(0);
+      for (int t = 0; t < count; ++t) sum += x[p * xstep + offsets[t]] * w[taps[t] * f + j];
+      y[p * f + j] = sum;
+    }
 }
 
 template <typename T>
 void one_channel_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
-  const std::int64_t rows = g.n * g.out_positions(), f = g.f;
+  const std::int64_t rows = g.n * g.out_positions(), f = g.f, step = g.stride[2];
   parallel_for(rows, std::max<std::int64_t>(1, 4096 / (f * g.taps())), [&](std::int64_t begin, std::int64_t end) {
-    for_each_row(g, begin, end,
-                 [&](std::int64_t r, std::int64_t count, const std::int64_t* tap, const std::int64_t* off,
-                     std::int64_t shift) {
-                   one_channel_position(x + shift, w, tap, off, static_cast<int>(count), f, y + r * f);
-                 });
+    std::int64_t* border_tap = border_buffer(g);
+    std::int64_t* border_off = border_tap + g.taps();
+    for_each_line(g, begin, end, [&](std::int64_t r, std::int64_t b, std::int64_t e, const TapLine& line) {
+      const std::int64_t ib = std::clamp(line.lo, b, e), ie = std::clamp(line.hi, ib, e);
+      auto border = [&](std::int64_t o2) {
+        const std::int64_t count = border_taps(g, line, o2, border_tap, border_off);
+        one_channel_positions<T, 1>(x + o2 * step, step, w, border_tap, border_off, static_cast<int>(count), f,
+                                    y + (r + o2 - b) * f);
+      };
+      for (std::int64_t o2 = b; o2 < ib; ++o2) border(o2);
+      const int count = static_cast<int>(line.count);
+      std::int64_t o2 = ib;
+      for (; o2 + 2 <= ie; o2 += 2)
+        one_channel_positions<T, 2>(x + o2 * step, step, w, line.tap, line.off, count, f, y + (r + o2 - b) * f);
+      if (o2 < ie)
+        one_channel_positions<T, 1>(x + o2 * step, step, w, line.tap, line.off, count, f, y + (r + o2 - b) * f);
+      for (o2 = ie; o2 < e; ++o2) border(o2);
+    });
   });
 }
 

@@ -150,11 +150,27 @@ void for_each_line(const ConvGeometry& g, std::int64_t r0, std::int64_t r1, F&& 
   }
 }
 
+// The entries of `line` in bounds at position o2 (one not in [lo, hi)), copied to tap/off.
+inline std::int64_t border_taps(const ConvGeometry& g, const TapLine& line, std::int64_t o2, std::int64_t* tap,
+                                std::int64_t* off) {
+  std::int64_t count = 0;
+  for (std::int64_t i = 0; i < line.count; ++i) {
+    const std::int64_t i2 = o2 * g.stride[2] + line.t2[i];
+    if (i2 < 0 || i2 >= g.in[2]) continue;
+    tap[count] = line.tap[i];
+    off[count++] = line.off[i];
+  }
+  return count;
+}
+
+// Scratch for one border position's entries: (tap, off), each g.taps() long.
+inline std::int64_t* border_buffer(const ConvGeometry& g) { return conv_detail::walk_buffer(g.taps()) + 3 * g.taps(); }
+
 // Visits output rows [r0, r1) in order: fn(r, count, tap, off, shift), where row r's in-bounds
 // taps are tap[0..count) reading x at off[i] + shift (channel 0).
 template <typename F>
 void for_each_row(const ConvGeometry& g, std::int64_t r0, std::int64_t r1, F&& fn) {
-  std::int64_t* border_tap = conv_detail::walk_buffer(g.taps()) + 3 * g.taps();
+  std::int64_t* border_tap = border_buffer(g);
   std::int64_t* border_off = border_tap + g.taps();
   for_each_line(g, r0, r1, [&](std::int64_t r, std::int64_t b, std::int64_t e, const TapLine& line) {
     const std::int64_t step = g.stride[2] * g.c;
@@ -163,13 +179,7 @@ void for_each_row(const ConvGeometry& g, std::int64_t r0, std::int64_t r1, F&& f
         fn(r, line.count, line.tap, line.off, o2 * step);
         continue;
       }
-      std::int64_t count = 0;
-      for (std::int64_t i = 0; i < line.count; ++i) {
-        const std::int64_t i2 = o2 * g.stride[2] + line.t2[i];
-        if (i2 < 0 || i2 >= g.in[2]) continue;
-        border_tap[count] = line.tap[i];
-        border_off[count++] = line.off[i];
-      }
+      const std::int64_t count = border_taps(g, line, o2, border_tap, border_off);
       fn(r, count, static_cast<const std::int64_t*>(border_tap), static_cast<const std::int64_t*>(border_off),
          o2 * step);
     }
