@@ -9,12 +9,17 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "keras/backend/parallel.h"
 #include "matmul.h"
 #include "unary_math.h"
 #include "wide_isa.h"
+
+#if KERAS_HAS_WIDE_VARIANT
+#include <immintrin.h>
+#endif
 
 namespace keras::backend::cpu {
 namespace {
@@ -122,6 +127,117 @@ void gather_previous(const T* states, const T* initial, T* dst, RnnDims d, std::
   }
 }
 
+}  // namespace
+
+// ---- products against a packed right operand ---------------------------------------------------
+// The recurrence's per-step products all use one right operand (the recurrent kernel); a BLAS
+// call repacks it every step, which costs about as much as a fifth of the product itself at
+// these sizes. Packed once into 64-column panels ([panel][k][column]), each step streams it
+// with the accumulators of a 6 x 64 tile of c in registers, reading a's rows in place.
+
+#if KERAS_HAS_WIDE_VARIANT
+namespace {
+
+constexpr std::int64_t kPanel = 64;
+
+// R rows x 16 J columns of c = a @ panel, the R J accumulators in registers for all of k.
+template <int R, int J>
+KERAS_WIDE_TARGET void panel_tile(std::int64_t k, const float* a, std::int64_t lda, const float* panel, float* c,
+                                  std::int64_t ldc) {
+  __m512 acc[R][J];
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < J; ++j) acc[r][j] = _mm512_setzero_ps();
+  for (std::int64_t p = 0; p < k; ++p) {
+    __m512 b[J];
+    for (int j = 0; j < J; ++j) b[j] = _mm512_loadu_ps(panel + p * 16 * J + 16 * j);
+    for (int r = 0; r < R; ++r) {
+      const __m512 x = _mm512_set1_ps(a[r * lda + p]);
+      for (int j = 0; j < J; ++j) acc[r][j] = _mm512_fmadd_ps(x, b[j], acc[r][j]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < J; ++j) _mm512_storeu_ps(c + r * ldc + 16 * j, acc[r][j]);
+}
+
+template <int J>
+KERAS_WIDE_TARGET void panel_rows(std::int64_t m, std::int64_t k, const float* a, std::int64_t lda, const float* panel,
+                                  float* c, std::int64_t ldc) {
+  std::int64_t i = 0;
+  for (; i + 6 <= m; i += 6) panel_tile<6, J>(k, a + i * lda, lda, panel, c + i * ldc, ldc);
+  a += i * lda;
+  c += i * ldc;
+  switch (m - i) {
+    case 5: panel_tile<5, J>(k, a, lda, panel, c, ldc); break;
+    case 4: panel_tile<4, J>(k, a, lda, panel, c, ldc); break;
+    case 3: panel_tile<3, J>(k, a, lda, panel, c, ldc); break;
+    case 2: panel_tile<2, J>(k, a, lda, panel, c, ldc); break;
+    case 1: panel_tile<1, J>(k, a, lda, panel, c, ldc); break;
+    default: break;
+  }
+}
+
+}  // namespace
+#endif
+
+bool packed_gemm_available(std::int64_t n) { return wide_isa_available() && n > 0 && n % 16 == 0; }
+
+void pack_panels(const float* b, std::int64_t k, std::int64_t n, float* packed) {
+  for (std::int64_t q = 0; q < n; q += 64) {
+    const std::int64_t width = std::min<std::int64_t>(64, n - q);
+    float* panel = packed + q * k;
+    for (std::int64_t p = 0; p < k; ++p) std::memcpy(panel + p * width, b + p * n + q, static_cast<std::size_t>(width) * sizeof(float));
+  }
+}
+
+void packed_gemm(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda, const float* packed,
+                 float* c, std::int64_t ldc) {
+#if KERAS_HAS_WIDE_VARIANT
+  const std::int64_t panels = (n + kPanel - 1) / kPanel;
+  parallel_for(panels, 1, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t q = lo; q < hi; ++q) {
+      const float* panel = packed + q * kPanel * k;
+      float* cq = c + q * kPanel;
+      switch (std::min<std::int64_t>(kPanel, n - q * kPanel) / 16) {
+        case 4: panel_rows<4>(m, k, a, lda, panel, cq, ldc); break;
+        case 3: panel_rows<3>(m, k, a, lda, panel, cq, ldc); break;
+        case 2: panel_rows<2>(m, k, a, lda, panel, cq, ldc); break;
+        default: panel_rows<1>(m, k, a, lda, panel, cq, ldc); break;
+      }
+    }
+  });
+#else
+  (void)m, (void)n, (void)k, (void)a, (void)lda, (void)packed, (void)c, (void)ldc;
+#endif
+}
+
+namespace {
+
+// The per-step product c = a @ b: against b's packed panels when `packed` is set (float,
+// AVX-512, packed_gemm_available), else BLAS.
+template <typename T>
+void step_product(std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t lda, const T* b,
+                  const T* packed, T* c, std::int64_t ldc) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (packed != nullptr) {
+      packed_gemm(m, n, k, a, lda, packed, c, ldc);
+      return;
+    }
+  }
+  gemm_strided(false, false, m, n, k, a, lda, b, n, T(0), c, ldc);
+}
+
+// packed <- b's panels when the packed product serves (m, n), else nullptr.
+template <typename T>
+const T* maybe_pack(const T* b, std::int64_t k, std::int64_t n, T* packed) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (packed_gemm_available(n)) {
+      pack_panels(b, k, n, packed);
+      return packed;
+    }
+  }
+  return nullptr;
+}
+
 // ---- LSTM ------------------------------------------------------------------------------------
 
 // One row of an LSTM step's forward: z holds the pre-activations [h_{t-1} | x_t | 1] @
@@ -189,12 +305,14 @@ void lstm_forward(const T* x, const T* W, const T* bias, const T* h0, const T* c
   const TapeCols col(d);
   const std::int64_t S = col.width, K = col.operand;
   if (B == 0 || steps == 0 || u == 0) return;
-  T* work = scratch<T>(static_cast<std::size_t>(K * G + B * K));
+  T* work = scratch<T>(static_cast<std::size_t>(2 * K * G + B * K));
   T* V = work;  // [U; W; bias] (u + F + 1, 4u): step t's gates are [h_{t-1} | x_t | 1] @ V
   T* first = V + K * G;
+  T* V_panels = first + B * K;
   std::memcpy(V, U, static_cast<std::size_t>(u * G) * sizeof(T));
   std::memcpy(V + u * G, W, static_cast<std::size_t>(F * G) * sizeof(T));
   std::memcpy(V + (u + F) * G, bias, static_cast<std::size_t>(G) * sizeof(T));
+  const T* Vp = maybe_pack(V, K, G, V_panels);
   first_operand(x, h0, first, d);
   // [x_{t+1} | 1] next to h_t: each row then holds the next step's whole operand.
   for (std::int64_t t = 0; t < steps; ++t)
@@ -211,7 +329,7 @@ void lstm_forward(const T* x, const T* W, const T* bias, const T* h0, const T* c
     T* st = tape + t * B * S;
     const T* prev = st - B * S;
     const T* operand = t == 0 ? first : prev;
-    gemm_strided(false, false, B, G, K, operand, t == 0 ? K : S, V, G, T(0), st + col.z, S);
+    step_product(B, G, K, operand, t == 0 ? K : S, V, Vp, st + col.z, S);
     const T* hp = t == 0 ? h0 : prev;  // h_{t-1}, c_{t-1}: the initial states or the previous rows
     const T* cp = t == 0 ? c0 : prev + col.c;
     const std::int64_t ld = t == 0 ? u : S;
@@ -261,14 +379,16 @@ void lstm_backward(const T* x, const T*, const T* h0, const T* c0, const T* U, c
   T* dinit = P + lstm_grad_row(d, LstmGradPart::initial_states) * G;
   std::fill(dUWb, P + lstm_grad_rows(d) * G, T(0));
   if (B == 0 || steps == 0 || u == 0) return;
-  T* work = scratch<T>(static_cast<std::size_t>(G * u + 3 * B * u + B * K));
+  T* work = scratch<T>(static_cast<std::size_t>(2 * G * u + 3 * B * u + B * K));
   T* Ut = work;  // U^T (4u, u): the per-step product runs as a plain (nn) GEMM
-  T* dh = Ut + G * u;   // the gradient reaching h_t (then h_{t-1})
+  T* Ut_panels = Ut + G * u;
+  T* dh = Ut_panels + G * u;   // the gradient reaching h_t (then h_{t-1})
   T* dc = dh + B * u;
   T* dhp = dc + B * u;  // dz @ U^T, for the processed rows of a masked step
   T* first = dhp + B * u;
   for (std::int64_t i = 0; i < u; ++i)
     for (std::int64_t j = 0; j < G; ++j) Ut[j * u + i] = U[i * G + j];
+  const T* Utp = maybe_pack(Ut, G, u, Ut_panels);
   if (which == LstmOutput::final_states) {
     for (std::int64_t b = 0; b < B; ++b) {
       std::memcpy(dh + b * u, grad + b * 2 * u, static_cast<std::size_t>(u) * sizeof(T));
@@ -312,9 +432,9 @@ void lstm_backward(const T* x, const T*, const T* h0, const T* c0, const T* U, c
       }
     });
     if (mask == nullptr) {
-      gemm(false, false, B, u, G, dz, Ut, dh);  // dh_{t-1} = dz @ U^T
+      step_product(B, u, G, dz, G, Ut, Utp, dh, u);  // dh_{t-1} = dz @ U^T
     } else {
-      gemm(false, false, B, u, G, dz, Ut, dhp);
+      step_product(B, u, G, dz, G, Ut, Utp, dhp, u);
       for (std::int64_t b = 0; b < B; ++b)
         if (active(mask, b, t, steps)) std::memcpy(dh + b * u, dhp + b * u, static_cast<std::size_t>(u) * sizeof(T));
     }

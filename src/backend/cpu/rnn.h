@@ -115,6 +115,15 @@ template <typename T>
 void simple_rnn_backward(const T* xz, const T* h0, const T* U, const bool* mask, const T* states, const T* grad,
                          T* out, RnnDims d, RnnActivation activation);
 
+/// Products against a right operand packed once for many calls (the recurrent kernels' per-step
+/// products): c (m, n) = a (m, k) @ b (k, n), a's rows `lda` apart, c's `ldc`. Float32 on
+/// CPUs with AVX-512 and n a multiple of 16 only (packed_gemm_available); pack_panels writes
+/// k * n floats. The naive twin is gemm_reference (matmul.h).
+bool packed_gemm_available(std::int64_t n);
+void pack_panels(const float* b, std::int64_t k, std::int64_t n, float* packed);
+void packed_gemm(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda, const float* packed,
+                 float* c, std::int64_t ldc);
+
 /// out (B, T, ...) = x with axis 1 reversed; `inner` elements of `esize` bytes per step.
 void reverse_steps(const void* x, void* out, std::int64_t batch, std::int64_t steps, std::int64_t inner,
                    std::int64_t esize);
