@@ -229,54 +229,83 @@ void one_channel_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
 // Filters go in units of one vector (the last unit may be shorter); a unit's sums run in a
 // fixed order whichever thread takes it, so results do not depend on the thread count. Each
 // line's interior positions accumulate in registers, KT taps at a time.
-constexpr int kMaxDwTaps = 9;  // accumulators + the dy vector + a broadcast: 11 of 16 registers
-
-template <typename T, int KT>
+// UB whole vectors of filters x KT taps of accumulators: with UB = 2, KT <= 6 (12 accumulators,
+// 2 dy vectors and a broadcast: 15 of 16 registers) each broadcast of x feeds two FMAs.
+template <typename T, int UB, int KT>
 void one_channel_dw_block(const T* __restrict xs, const std::int64_t* __restrict off,
                           const std::int64_t* __restrict tap, std::int64_t step, const T* __restrict dyr,
-                          std::int64_t f, std::int64_t positions, std::int64_t lanes, T* __restrict dw) {
+                          std::int64_t f, std::int64_t positions, T* __restrict dw) {
   using Vec = typename Vector32<T>::type;
   constexpr std::int64_t kLanes = static_cast<std::int64_t>(sizeof(Vec) / sizeof(T));
-  if (lanes == kLanes) {
-    Vec acc[KT];
+  Vec acc[UB][KT];
 #pragma GCC unroll 16
-    for (int t = 0; t < KT; ++t) acc[t] = Vec{};
-    for (std::int64_t p = 0; p < positions; ++p) {
-      const Vec d = load_vec(dyr + p * f);
-      const T* xp = xs + p * step;
+  for (int u = 0; u < UB; ++u)
 #pragma GCC unroll 16
-      for (int t = 0; t < KT; ++t) acc[t] += xp[off[t]] * d;
+    for (int t = 0; t < KT; ++t) acc[u][t] = Vec{};
+  for (std::int64_t p = 0; p < positions; ++p) {
+    Vec d[UB];
+#pragma GCC unroll 16
+    for (int u = 0; u < UB; ++u) d[u] = load_vec(dyr + p * f + u * kLanes);
+    const T* xp = xs + p * step;
+#pragma GCC unroll 16
+    for (int t = 0; t < KT; ++t) {
+      const T xv = xp[off[t]];
+#pragma GCC unroll 16
+      for (int u = 0; u < UB; ++u) acc[u][t] += xv * d[u];
     }
+  }
 #pragma GCC unroll 16
-    for (int t = 0; t < KT; ++t) store_vec(dw + tap[t] * f, load_vec(dw + tap[t] * f) + acc[t]);
-    return;
-  }
-  for (std::int64_t l = 0; l < lanes; ++l) {
-    T acc[KT] = {};
-    for (std::int64_t p = 0; p < positions; ++p) {
-      const T d = dyr[p * f + l];
-      const T* xp = xs + p * step;
-      for (int t = 0; t < KT; ++t) acc[t] += xp[off[t]] * d;
+  for (int u = 0; u < UB; ++u)
+#pragma GCC unroll 16
+    for (int t = 0; t < KT; ++t) {
+      T* at = dw + tap[t] * f + u * kLanes;
+      store_vec(at, load_vec(at) + acc[u][t]);
     }
-    for (int t = 0; t < KT; ++t) dw[tap[t] * f + l] += acc[t];
-  }
 }
 
+// The same sums for a last, partial vector of `lanes` filters, one lane at a time.
 template <typename T>
-void one_channel_dw_entries(int n, const T* xs, const std::int64_t* off, const std::int64_t* tap, std::int64_t step,
-                            const T* dyr, std::int64_t f, std::int64_t positions, std::int64_t lanes, T* dw) {
-  switch (n) {
-#define KERAS_DW_CASE(K) \
-  case K:                \
-    return one_channel_dw_block<T, K>(xs, off, tap, step, dyr, f, positions, lanes, dw);
-    KERAS_DW_CASE(1) KERAS_DW_CASE(2) KERAS_DW_CASE(3) KERAS_DW_CASE(4) KERAS_DW_CASE(5)
-    KERAS_DW_CASE(6) KERAS_DW_CASE(7) KERAS_DW_CASE(8) KERAS_DW_CASE(9)
+void one_channel_dw_lanes(const T* xs, const std::int64_t* off, const std::int64_t* tap, std::int64_t count,
+                          std::int64_t step, const T* dyr, std::int64_t f, std::int64_t positions, std::int64_t lanes,
+                          T* dw) {
+  for (std::int64_t l = 0; l < lanes; ++l)
+    for (std::int64_t t = 0; t < count; ++t) {
+      T acc = T(0);
+      for (std::int64_t p = 0; p < positions; ++p) acc += xs[p * step + off[t]] * dyr[p * f + l];
+      dw[tap[t] * f + l] += acc;
+    }
+}
+
+// Runs the line's entries through the register blocks, `UB == 2 ? 6 : 9` taps at a time.
+// Every (tap, filter) sum runs over the positions in order whatever the blocking, so the
+// blocking does not change the results.
+template <typename T, int UB>
+void one_channel_dw_entries(std::int64_t count, const T* xs, const std::int64_t* off, const std::int64_t* tap,
+                            std::int64_t step, const T* dyr, std::int64_t f, std::int64_t positions, T* dw) {
+  constexpr std::int64_t kChunk = UB == 2 ? 6 : 9;
+  for (std::int64_t e0 = 0; e0 < count; e0 += kChunk) {
+    const std::int64_t n = std::min(kChunk, count - e0);
+    const std::int64_t* o = off + e0;
+    const std::int64_t* t = tap + e0;
+    switch (n) {
+#define KERAS_DW_CASE(K)                                                              \
+  case K:                                                                             \
+    if constexpr (K <= kChunk) one_channel_dw_block<T, UB, K>(xs, o, t, step, dyr, f, positions, dw); \
+    break;
+      KERAS_DW_CASE(1) KERAS_DW_CASE(2) KERAS_DW_CASE(3) KERAS_DW_CASE(4) KERAS_DW_CASE(5)
+      KERAS_DW_CASE(6) KERAS_DW_CASE(7) KERAS_DW_CASE(8) KERAS_DW_CASE(9)
 #undef KERAS_DW_CASE
-    default:
-      return;
+      default:
+        break;
+    }
   }
 }
 
+// dw (taps, f) for one input channel: dw[tap, j] = sum over rows of x[row's tap] * dy[row, j].
+// Filters go in units of one vector (the last unit may be shorter); each dw element's sum runs
+// in a fixed order (per line: border positions and the interior's register-held partial sum,
+// in position order) whichever thread takes its unit, so results do not depend on the thread
+// count.
 template <typename T>
 void one_channel_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
   using Vec = typename Vector32<T>::type;
@@ -287,28 +316,37 @@ void one_channel_backward_kernel(const ConvGeometry& g, const T* x, const T* dy,
   parallel_for(units, 1, [&](std::int64_t ub, std::int64_t ue) {
     for_each_line(g, 0, rows, [&](std::int64_t r, std::int64_t b, std::int64_t e, const TapLine& line) {
       const std::int64_t ib = std::clamp(line.lo, b, e), ie = std::clamp(line.hi, ib, e);
-      for (std::int64_t u = ub; u < ue; ++u) {
-        const std::int64_t j0 = u * kLanes, lanes = std::min(kLanes, f - j0);
-        // One border position: its in-bounds taps, added to dw directly.
-        auto border = [&](std::int64_t o2) {
-          const T* dyr = dy + (r + o2 - b) * f + j0;
-          for (std::int64_t i = 0; i < line.count; ++i) {
-            const std::int64_t i2 = o2 * step + line.t2[i];
-            if (i2 < 0 || i2 >= g.in[2]) continue;
-            const T xv = x[line.off[i] + o2 * step];
-            T* dwt = dw + line.tap[i] * f + j0;
-            if (lanes == kLanes) store_vec(dwt, load_vec(dwt) + xv * load_vec(dyr));
-            else
-              for (std::int64_t l = 0; l < lanes; ++l) dwt[l] += xv * dyr[l];
+      // Border positions of units [u0, u1): their in-bounds taps, added to dw directly.
+      auto border = [&](std::int64_t o2, std::int64_t u0, std::int64_t u1) {
+        const std::int64_t j0 = u0 * kLanes, j1 = std::min(f, u1 * kLanes);
+        const T* dyr = dy + (r + o2 - b) * f;
+        for (std::int64_t i = 0; i < line.count; ++i) {
+          const std::int64_t i2 = o2 * step + line.t2[i];
+          if (i2 < 0 || i2 >= g.in[2]) continue;
+          const T xv = x[line.off[i] + o2 * step];
+          T* dwt = dw + line.tap[i] * f;
+          for (std::int64_t j = j0; j < j1; ++j) dwt[j] += xv * dyr[j];
+        }
+      };
+      for (std::int64_t o2 = b; o2 < ib; ++o2) border(o2, ub, ue);
+      if (ie > ib) {
+        const T* xs = x + ib * step;
+        const T* dyr = dy + (r + ib - b) * f;
+        for (std::int64_t u = ub; u < ue;) {
+          const std::int64_t j0 = u * kLanes, lanes = std::min(kLanes, f - j0);
+          if (u + 1 < ue && j0 + 2 * kLanes <= f) {
+            one_channel_dw_entries<T, 2>(line.count, xs, line.off, line.tap, step, dyr + j0, f, ie - ib, dw + j0);
+            u += 2;
+          } else if (lanes == kLanes) {
+            one_channel_dw_entries<T, 1>(line.count, xs, line.off, line.tap, step, dyr + j0, f, ie - ib, dw + j0);
+            ++u;
+          } else {
+            one_channel_dw_lanes(xs, line.off, line.tap, line.count, step, dyr + j0, f, ie - ib, lanes, dw + j0);
+            ++u;
           }
-        };
-        for (std::int64_t o2 = b; o2 < ib; ++o2) border(o2);
-        for (std::int64_t e0 = 0; ie > ib && e0 < line.count; e0 += kMaxDwTaps)
-          one_channel_dw_entries(static_cast<int>(std::min<std::int64_t>(kMaxDwTaps, line.count - e0)),
-                                 x + ib * step, line.off + e0, line.tap + e0, step, dy + (r + ib - b) * f + j0, f,
-                                 ie - ib, lanes, dw + j0);
-        for (std::int64_t o2 = ie; o2 < e; ++o2) border(o2);
+        }
       }
+      for (std::int64_t o2 = ie; o2 < e; ++o2) border(o2, ub, ue);
     });
   });
 }
