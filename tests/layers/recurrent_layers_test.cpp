@@ -82,6 +82,9 @@ std::vector<Mode> modes() {
   m.push_back({"masked backwards, zero output", {.return_sequences = true, .go_backwards = true,
                                                  .zero_output_for_mask = true}, true, true});
   m.push_back({"masked last output, initial state", {}, true, true});
+  // No mask, no sequences: the fused cells may return the final states alone.
+  m.push_back({"last output + states, initial state", {.return_state = true}, false, true});
+  m.push_back({"backwards last output", {.go_backwards = true}, false, false});
   return m;
 }
 
@@ -118,7 +121,7 @@ TEST_P(RecurrentLayers, FusedMatchesStepByStepInEveryMode) {
       }
     }
     std::vector<Tensor> sf = wf, sr = wr;
-    sf.push_back(x), sr.push_back(x);
+    for (const Tensor& in : inputs) sf.push_back(in), sr.push_back(in);  // x and the initial states
     const auto gf = tape.gradient(lf, sf), gr = tape.gradient(lr, sr);
     for (std::size_t i = 0; i < gf.size(); ++i)
       expect_near(gf[i], gr[i], 2e-5, kind + " " + mode.name + " gradient " + std::to_string(i));
