@@ -125,18 +125,25 @@ void im2col(const ConvGeometry& g, const T* x, std::int64_t group, std::int64_t 
 }
 
 // The adjoint of im2col: adds each column block back onto the input position it came from.
+// Samples write disjoint parts of dx, so threads take whole samples; each dx element's terms
+// are added in row order whatever the thread count.
 template <typename T>
 void col2im_add(const ConvGeometry& g, const T* cols, std::int64_t group, std::int64_t r0, std::int64_t r1, T* dx) {
-  const std::int64_t cg = g.cg(), width = g.taps() * cg;
-  for_each_row(g, r0, r1,
-               [&](std::int64_t r, std::int64_t count, const std::int64_t* tap, const std::int64_t* off,
-                   std::int64_t shift) {
-                 const T* row = cols + (r - r0) * width;
-                 T* dxs = dx + shift + group * cg;
-                 for_each_run(g, count, tap, off, [&](std::int64_t i, std::int64_t n) {
-                   add_channels(dxs + off[i], row + tap[i] * cg, n * cg);
+  const std::int64_t cg = g.cg(), width = g.taps() * cg, positions = g.out_positions();
+  const std::int64_t n0 = r0 / positions, n1 = (r1 + positions - 1) / positions;
+  const std::int64_t grain = std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(1, positions * width));
+  parallel_for(n1 - n0, grain, [&](std::int64_t sb, std::int64_t se) {
+    const std::int64_t b = std::max(r0, (n0 + sb) * positions), e = std::min(r1, (n0 + se) * positions);
+    for_each_row(g, b, e,
+                 [&](std::int64_t r, std::int64_t count, const std::int64_t* tap, const std::int64_t* off,
+                     std::int64_t shift) {
+                   const T* row = cols + (r - r0) * width;
+                   T* dxs = dx + shift + group * cg;
+                   for_each_run(g, count, tap, off, [&](std::int64_t i, std::int64_t n) {
+                     add_channels(dxs + off[i], row + tap[i] * cg, n * cg);
+                   });
                  });
-               });
+  });
 }
 
 std::int64_t chunk_rows(const ConvGeometry& g) {
