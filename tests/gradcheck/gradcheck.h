@@ -20,7 +20,7 @@ struct GradcheckCase {
   // Input values are drawn uniformly from [low, high] (choose a domain where the op is smooth).
   double low = -2.0, high = 2.0;
   // Optional: replaces the random inputs (e.g. to place zeros for prod).
-  std::function<std::vector<Tensor>()> make_inputs;
+  std::function<std::vector<Tensor>()> make_inputs = nullptr;
   double tolerance = 1e-6;
 };
 
