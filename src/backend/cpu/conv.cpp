@@ -41,28 +41,9 @@ void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, cons
   gemm_strided(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 
-template <typename T>
-struct Vector32;  // 32 bytes of T: GCC/Clang vector extension types
-template <>
-struct Vector32<float> {
-  typedef float type __attribute__((vector_size(32)));
-};
-template <>
-struct Vector32<double> {
-  typedef double type __attribute__((vector_size(32)));
-};
-
-template <typename T>
-inline typename Vector32<T>::type load_vec(const T* p) {
-  typename Vector32<T>::type v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
-template <typename T>
-inline void store_vec(T* p, typename Vector32<T>::type v) {
-  std::memcpy(p, &v, sizeof(v));
-}
+using conv_detail::load_vec;
+using conv_detail::store_vec;
+using conv_detail::Vector32;
 
 // Explicit vector moves: GCC turns a plain copy loop into a memmove call, whose dispatch
 // costs as much as the copy for runs of a few hundred bytes (the empty asm keeps the loop).

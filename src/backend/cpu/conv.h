@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace keras::backend::cpu {
@@ -96,6 +97,31 @@ struct TapLine {
 };
 
 namespace conv_detail {
+// 32 bytes of T as a GCC/Clang vector extension type (left to itself, GCC often interchanges
+// the kernels' register-blocked loops into scalar ones); loads and stores are unaligned.
+template <typename T>
+struct Vector32;
+template <>
+struct Vector32<float> {
+  typedef float type __attribute__((vector_size(32)));
+};
+template <>
+struct Vector32<double> {
+  typedef double type __attribute__((vector_size(32)));
+};
+
+template <typename T>
+inline typename Vector32<T>::type load_vec(const T* p) {
+  typename Vector32<T>::type v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+template <typename T>
+inline void store_vec(T* p, typename Vector32<T>::type v) {
+  std::memcpy(p, &v, sizeof(v));
+}
+
 // Per-thread storage for a line's tap list and one border row's filtered copy (grow-only).
 inline std::int64_t* walk_buffer(std::int64_t taps) {
   thread_local std::vector<std::int64_t> buffer;

@@ -7,7 +7,6 @@
 // the number of positions inside the input (TensorFlow's "same" pooling).
 // Ties in a max window go to the first position in row-major window order.
 #include <algorithm>
-#include <cstring>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -26,46 +25,27 @@ T* thread_buffer(std::int64_t elements) {
   return buffer.data();
 }
 
-template <typename T>
-struct Vec32;  // 32 bytes of T (GCC/Clang vector extensions; `a > b ? a : b` selects per lane)
-template <>
-struct Vec32<float> {
-  typedef float type __attribute__((vector_size(32)));
-};
-template <>
-struct Vec32<double> {
-  typedef double type __attribute__((vector_size(32)));
-};
+using conv_detail::load_vec;
+using conv_detail::store_vec;
 
 template <typename T>
-inline typename Vec32<T>::type vload(const T* p) {
-  typename Vec32<T>::type v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
-template <typename T>
-inline void vstore(T* p, typename Vec32<T>::type v) {
-  std::memcpy(p, &v, sizeof(v));
-}
-
-template <typename T>
-constexpr std::int64_t kVecLanes = static_cast<std::int64_t>(sizeof(typename Vec32<T>::type) / sizeof(T));
+constexpr std::int64_t kVecLanes =
+    static_cast<std::int64_t>(sizeof(typename conv_detail::Vector32<T>::type) / sizeof(T));
 
 // y (c) = the maximum over a window's entries (entry i at xs + off[i]); -inf for none. Whole
 // vectors of channels keep the running maximum in a register.
 template <typename T>
 void window_max(const T* xs, const std::int64_t* off, std::int64_t count, std::int64_t c, T* __restrict y) {
-  using Vec = typename Vec32<T>::type;
+  using Vec = typename conv_detail::Vector32<T>::type;
   constexpr std::int64_t L = kVecLanes<T>;
   std::int64_t j = 0;
   for (; j + L <= c; j += L) {
     Vec m = Vec{} - std::numeric_limits<T>::infinity();
     for (std::int64_t i = 0; i < count; ++i) {
-      const Vec v = vload(xs + off[i] + j);
+      const Vec v = load_vec(xs + off[i] + j);
       m = v > m ? v : m;
     }
-    vstore(y + j, m);
+    store_vec(y + j, m);
   }
   for (; j < c; ++j) {
     T m = -std::numeric_limits<T>::infinity();
@@ -80,19 +60,19 @@ void window_max(const T* xs, const std::int64_t* off, std::int64_t count, std::i
 template <typename T>
 void window_grad_disjoint(const T* xs, T* dxs, const std::int64_t* off, std::int64_t count, std::int64_t c,
                           const T* __restrict dyr) {
-  using Vec = typename Vec32<T>::type;
+  using Vec = typename conv_detail::Vector32<T>::type;
   constexpr std::int64_t L = kVecLanes<T>;
   std::int64_t j = 0;
   for (; j + L <= c; j += L) {
-    Vec best = vload(xs + off[0] + j), which = Vec{};
+    Vec best = load_vec(xs + off[0] + j), which = Vec{};
     for (std::int64_t i = 1; i < count; ++i) {
-      const Vec v = vload(xs + off[i] + j);
+      const Vec v = load_vec(xs + off[i] + j);
       const auto take = v > best;
       best = take ? v : best;
       which = take ? Vec{} + static_cast<T>(i) : which;
     }
-    const Vec d = vload(dyr + j);
-    for (std::int64_t i = 0; i < count; ++i) vstore(dxs + off[i] + j, which == static_cast<T>(i) ? d : Vec{});
+    const Vec d = load_vec(dyr + j);
+    for (std::int64_t i = 0; i < count; ++i) store_vec(dxs + off[i] + j, which == static_cast<T>(i) ? d : Vec{});
   }
   for (; j < c; ++j) {
     T best = xs[off[0] + j];
