@@ -3,11 +3,14 @@
 #include "conv.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "keras/backend/parallel.h"
 #include "matmul.h"
+#include "wide_isa.h"
 
 namespace keras::backend::cpu {
 
@@ -131,100 +134,126 @@ std::int64_t chunk_rows(const ConvGeometry& g) {
   return std::max<std::int64_t>(1, kChunkElements / std::max<std::int64_t>(1, g.taps() * g.cg()));
 }
 
-// ---- one input channel, one group (an image's first layer): register-blocked direct loop ----
+// ---- one input channel, one group (an image's first layer): register-blocked direct loops ----
+//
+// Written once for VB-byte vectors (GCC/Clang vector extensions) and compiled for AVX2 (32) and,
+// when the CPU has it, for AVX-512 (64, wide_isa.h): these loops are bound by multiply-adds.
+// Every output and every kernel-gradient element is the same chain of fused multiply-adds in
+// both versions (vector lanes and scalar tails alike: the scalar ones call std::fma, as GCC
+// does not always contract them), so results do not depend on the CPU.
+
+// The helpers below pass 64-byte vectors by value, which GCC flags as an ABI change without
+// AVX-512; they are always inlined into functions compiled for it, so no call crosses an ABI.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+template <typename T, int VB>
+struct VectorN {
+  typedef T type __attribute__((vector_size(VB)));
+};
+
+template <typename V, typename T>
+[[gnu::always_inline]] inline V load_n(const T* p) {
+  V v;
+  std::memcpy(&v, p, sizeof(V));
+  return v;
+}
+
+template <typename V, typename T>
+[[gnu::always_inline]] inline void store_n(T* p, const V& v) {
+  std::memcpy(p, &v, sizeof(V));
+}
 
 // R output positions, position p reading x + p * xstep: y[p * f + j] = sum over taps of
-// x[p * xstep + offset] * w[tap, j]. Blocks of filters accumulate in vector registers (GCC/Clang
-// vector extensions: left to itself, GCC interchanges these loops into a scalar one) and are
-// stored once; two positions share each load of w.
-template <typename T, int R>
-void one_channel_positions(const T* __restrict x, std::int64_t xstep, const T* __restrict w,
-                           const std::int64_t* __restrict taps, const std::int64_t* __restrict offsets, int count,
-                           std::int64_t f, T* __restrict y) {
-  using Vec = typename Vector32<T>::type;
-  constexpr std::int64_t kLanes = static_cast<std::int64_t>(sizeof(Vec) / sizeof(T));
-  constexpr int kVecs = 4;
+// x[p * xstep + offset] * w[tap, j]. Blocks of KV vectors of filters accumulate in registers
+// and are stored once; the R positions share each load of w.
+template <typename T, int VB, int R, int KV>
+[[gnu::always_inline]] inline void one_channel_positions(const T* __restrict x, std::int64_t xstep,
+                                                         const T* __restrict w, const std::int64_t* __restrict taps,
+                                                         const std::int64_t* __restrict offsets, int count,
+                                                         std::int64_t f, T* __restrict y) {
+  using Vec = typename VectorN<T, VB>::type;
+  constexpr std::int64_t L = VB / static_cast<std::int64_t>(sizeof(T));
   std::int64_t j0 = 0;
-  for (; j0 + kVecs * kLanes <= f; j0 += kVecs * kLanes) {
-    Vec acc[R][kVecs];
+  for (; j0 + KV * L <= f; j0 += KV * L) {
+    Vec acc[R][KV];
 #pragma GCC unroll 8
     for (int p = 0; p < R; ++p)
 #pragma GCC unroll 8
-      for (int v = 0; v < kVecs; ++v) acc[p][v] = Vec{};
+      for (int v = 0; v < KV; ++v) acc[p][v] = Vec{};
     for (int t = 0; t < count; ++t) {
       const T* wt = w + taps[t] * f + j0;
-      Vec wv[kVecs];
+      Vec wv[KV];
 #pragma GCC unroll 8
-      for (int v = 0; v < kVecs; ++v) wv[v] = load_vec(wt + v * kLanes);
+      for (int v = 0; v < KV; ++v) wv[v] = load_n<Vec>(wt + v * L);
 #pragma GCC unroll 8
       for (int p = 0; p < R; ++p) {
         const T xs = x[p * xstep + offsets[t]];
 #pragma GCC unroll 8
-        for (int v = 0; v < kVecs; ++v) acc[p][v] += xs * wv[v];
+        for (int v = 0; v < KV; ++v) acc[p][v] += xs * wv[v];
       }
     }
 #pragma GCC unroll 8
     for (int p = 0; p < R; ++p)
 #pragma GCC unroll 8
-      for (int v = 0; v < kVecs; ++v) store_vec(y + p * f + j0 + v * kLanes, acc[p][v]);
+      for (int v = 0; v < KV; ++v) store_n(y + p * f + j0 + v * L, acc[p][v]);
   }
-  for (; j0 + kLanes <= f; j0 += kLanes) {
+  for (; j0 + L <= f; j0 += L) {
     Vec acc[R];
 #pragma GCC unroll 8
     for (int p = 0; p < R; ++p) acc[p] = Vec{};
     for (int t = 0; t < count; ++t) {
-      const Vec wv = load_vec(w + taps[t] * f + j0);
+      const Vec wv = load_n<Vec>(w + taps[t] * f + j0);
 #pragma GCC unroll 8
       for (int p = 0; p < R; ++p) acc[p] += x[p * xstep + offsets[t]] * wv;
     }
 #pragma GCC unroll 8
-    for (int p = 0; p < R; ++p) store_vec(y + p * f + j0, acc[p]);
+    for (int p = 0; p < R; ++p) store_n(y + p * f + j0, acc[p]);
   }
   for (std::int64_t j = j0; j < f; ++j)
     for (int p = 0; p < R; ++p) {
       T sum = T(0);
-      for (int t = 0; t < count; ++t) sum += x[p * xstep + offsets[t]] * w[taps[t] * f + j];
+      for (int t = 0; t < count; ++t) sum = std::fma(x[p * xstep + offsets[t]], w[taps[t] * f + j], sum);
       y[p * f + j] = sum;
     }
 }
 
-template <typename T>
-void one_channel_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
-  const std::int64_t rows = g.n * g.out_positions(), f = g.f, step = g.stride[2];
-  parallel_for(rows, std::max<std::int64_t>(1, 4096 / (f * g.taps())), [&](std::int64_t begin, std::int64_t end) {
-    std::int64_t* border_tap = border_buffer(g);
-    std::int64_t* border_off = border_tap + g.taps();
-    for_each_line(g, begin, end, [&](std::int64_t r, std::int64_t b, std::int64_t e, const TapLine& line) {
-      const std::int64_t ib = std::clamp(line.lo, b, e), ie = std::clamp(line.hi, ib, e);
-      auto border = [&](std::int64_t o2) {
-        const std::int64_t count = border_taps(g, line, o2, border_tap, border_off);
-        one_channel_positions<T, 1>(x + o2 * step, step, w, border_tap, border_off, static_cast<int>(count), f,
-                                    y + (r + o2 - b) * f);
-      };
-      for (std::int64_t o2 = b; o2 < ib; ++o2) border(o2);
-      const int count = static_cast<int>(line.count);
-      std::int64_t o2 = ib;
-      for (; o2 + 2 <= ie; o2 += 2)
-        one_channel_positions<T, 2>(x + o2 * step, step, w, line.tap, line.off, count, f, y + (r + o2 - b) * f);
-      if (o2 < ie)
-        one_channel_positions<T, 1>(x + o2 * step, step, w, line.tap, line.off, count, f, y + (r + o2 - b) * f);
-      for (o2 = ie; o2 < e; ++o2) border(o2);
-    });
+// Output rows [begin, end): border positions one at a time with their in-bounds taps, interior
+// ones R at a time.
+template <typename T, int VB, int R, int KV>
+[[gnu::always_inline]] inline void one_channel_forward_rows(const ConvGeometry& g, const T* x, const T* w, T* y,
+                                                            std::int64_t begin, std::int64_t end) {
+  const std::int64_t f = g.f, step = g.stride[2];
+  std::int64_t* border_tap = border_buffer(g);
+  std::int64_t* border_off = border_tap + g.taps();
+  for_each_line(g, begin, end, [&](std::int64_t r, std::int64_t b, std::int64_t e, const TapLine& line) {
+    const std::int64_t ib = std::clamp(line.lo, b, e), ie = std::clamp(line.hi, ib, e);
+    for (std::int64_t o2 = b; o2 < e; ++o2) {
+      if (o2 == ib && ie > ib) {  // the interior, R positions at a time
+        const int count = static_cast<int>(line.count);
+        for (; o2 + R <= ie; o2 += R)
+          one_channel_positions<T, VB, R, KV>(x + o2 * step, step, w, line.tap, line.off, count, f,
+                                              y + (r + o2 - b) * f);
+        for (; o2 < ie; ++o2)
+          one_channel_positions<T, VB, 1, KV>(x + o2 * step, step, w, line.tap, line.off, count, f,
+                                              y + (r + o2 - b) * f);
+        if (o2 == e) break;
+      }
+      const std::int64_t count = border_taps(g, line, o2, border_tap, border_off);
+      one_channel_positions<T, VB, 1, KV>(x + o2 * step, step, w, border_tap, border_off, static_cast<int>(count),
+                                          f, y + (r + o2 - b) * f);
+    }
   });
 }
 
-// dw (taps, f) for one input channel: dw[tap, j] = sum over rows of x[row's tap] * dy[row, j].
-// Filters go in units of one vector (the last unit may be shorter); a unit's sums run in a
-// fixed order whichever thread takes it, so results do not depend on the thread count. Each
-// line's interior positions accumulate in registers, KT taps at a time.
-// UB whole vectors of filters x KT taps of accumulators: with UB = 2, KT <= 6 (12 accumulators,
-// 2 dy vectors and a broadcast: 15 of 16 registers) each broadcast of x feeds two FMAs.
-template <typename T, int UB, int KT>
-void one_channel_dw_block(const T* __restrict xs, const std::int64_t* __restrict off,
-                          const std::int64_t* __restrict tap, std::int64_t step, const T* __restrict dyr,
-                          std::int64_t f, std::int64_t positions, T* __restrict dw) {
-  using Vec = typename Vector32<T>::type;
-  constexpr std::int64_t kLanes = static_cast<std::int64_t>(sizeof(Vec) / sizeof(T));
+// UB vectors of filters x KT taps of accumulators, summed over a line's interior positions.
+template <typename T, int VB, int UB, int KT>
+[[gnu::always_inline]] inline void one_channel_dw_block(const T* __restrict xs, const std::int64_t* __restrict off,
+                                                        const std::int64_t* __restrict tap, std::int64_t step,
+                                                        const T* __restrict dyr, std::int64_t f,
+                                                        std::int64_t positions, T* __restrict dw) {
+  using Vec = typename VectorN<T, VB>::type;
+  constexpr std::int64_t L = VB / static_cast<std::int64_t>(sizeof(T));
   Vec acc[UB][KT];
 #pragma GCC unroll 16
   for (int u = 0; u < UB; ++u)
@@ -233,7 +262,7 @@ void one_channel_dw_block(const T* __restrict xs, const std::int64_t* __restrict
   for (std::int64_t p = 0; p < positions; ++p) {
     Vec d[UB];
 #pragma GCC unroll 16
-    for (int u = 0; u < UB; ++u) d[u] = load_vec(dyr + p * f + u * kLanes);
+    for (int u = 0; u < UB; ++u) d[u] = load_n<Vec>(dyr + p * f + u * L);
     const T* xp = xs + p * step;
 #pragma GCC unroll 16
     for (int t = 0; t < KT; ++t) {
@@ -246,39 +275,26 @@ void one_channel_dw_block(const T* __restrict xs, const std::int64_t* __restrict
   for (int u = 0; u < UB; ++u)
 #pragma GCC unroll 16
     for (int t = 0; t < KT; ++t) {
-      T* at = dw + tap[t] * f + u * kLanes;
-      store_vec(at, load_vec(at) + acc[u][t]);
+      T* at = dw + tap[t] * f + u * L;
+      store_n(at, load_n<Vec>(at) + acc[u][t]);
     }
 }
 
-// The same sums for a last, partial vector of `lanes` filters, one lane at a time.
-template <typename T>
-void one_channel_dw_lanes(const T* xs, const std::int64_t* off, const std::int64_t* tap, std::int64_t count,
-                          std::int64_t step, const T* dyr, std::int64_t f, std::int64_t positions, std::int64_t lanes,
-                          T* dw) {
-  for (std::int64_t l = 0; l < lanes; ++l)
-    for (std::int64_t t = 0; t < count; ++t) {
-      T acc = T(0);
-      for (std::int64_t p = 0; p < positions; ++p) acc += xs[p * step + off[t]] * dyr[p * f + l];
-      dw[tap[t] * f + l] += acc;
-    }
-}
-
-// Runs the line's entries through the register blocks, `UB == 2 ? 6 : 9` taps at a time.
-// Every (tap, filter) sum runs over the positions in order whatever the blocking, so the
-// blocking does not change the results.
-template <typename T, int UB>
-void one_channel_dw_entries(std::int64_t count, const T* xs, const std::int64_t* off, const std::int64_t* tap,
-                            std::int64_t step, const T* dyr, std::int64_t f, std::int64_t positions, T* dw) {
-  constexpr std::int64_t kChunk = UB == 2 ? 6 : 9;
-  for (std::int64_t e0 = 0; e0 < count; e0 += kChunk) {
-    const std::int64_t n = std::min(kChunk, count - e0);
+// A line's entries through the register blocks, CHUNK taps at a time. Each (tap, filter) sum
+// runs over the positions in order whatever the blocking, so blocking does not change results.
+template <typename T, int VB, int UB, int CHUNK>
+[[gnu::always_inline]] inline void one_channel_dw_entries(std::int64_t count, const T* xs, const std::int64_t* off,
+                                                          const std::int64_t* tap, std::int64_t step, const T* dyr,
+                                                          std::int64_t f, std::int64_t positions, T* dw) {
+  static_assert(CHUNK >= 1 && CHUNK <= 9);
+  for (std::int64_t e0 = 0; e0 < count; e0 += CHUNK) {
+    const std::int64_t n = std::min<std::int64_t>(CHUNK, count - e0);
     const std::int64_t* o = off + e0;
     const std::int64_t* t = tap + e0;
     switch (n) {
-#define KERAS_DW_CASE(K)                                                              \
-  case K:                                                                             \
-    if constexpr (K <= kChunk) one_channel_dw_block<T, UB, K>(xs, o, t, step, dyr, f, positions, dw); \
+#define KERAS_DW_CASE(K)                                                                      \
+  case K:                                                                                     \
+    if constexpr (K <= CHUNK) one_channel_dw_block<T, VB, UB, K>(xs, o, t, step, dyr, f, positions, dw); \
     break;
       KERAS_DW_CASE(1) KERAS_DW_CASE(2) KERAS_DW_CASE(3) KERAS_DW_CASE(4) KERAS_DW_CASE(5)
       KERAS_DW_CASE(6) KERAS_DW_CASE(7) KERAS_DW_CASE(8) KERAS_DW_CASE(9)
@@ -289,53 +305,123 @@ void one_channel_dw_entries(std::int64_t count, const T* xs, const std::int64_t*
   }
 }
 
-// dw (taps, f) for one input channel: dw[tap, j] = sum over rows of x[row's tap] * dy[row, j].
-// Filters go in units of one vector (the last unit may be shorter); each dw element's sum runs
-// in a fixed order (per line: border positions and the interior's register-held partial sum,
-// in position order) whichever thread takes its unit, so results do not depend on the thread
-// count.
+// dw columns of filter units [ub, ue) (VB-byte vectors; the last unit may be shorter):
+// dw[tap, j] += sum over all rows of x[row's tap] * dy[row, j]. Per line: border positions
+// added directly, the interior through register blocks (pairs of units when both are whole),
+// a partial unit lane by lane in the same order.
+template <typename T, int VB, int CHUNK2, int CHUNK1>
+[[gnu::always_inline]] inline void one_channel_dw_units(const ConvGeometry& g, const T* x, const T* dy, T* dw,
+                                                        std::int64_t ub, std::int64_t ue) {
+  constexpr std::int64_t L = VB / static_cast<std::int64_t>(sizeof(T));
+  const std::int64_t rows = g.n * g.out_positions(), f = g.f, step = g.stride[2];
+  for_each_line(g, 0, rows, [&](std::int64_t r, std::int64_t b, std::int64_t e, const TapLine& line) {
+    const std::int64_t ib = std::clamp(line.lo, b, e), ie = std::clamp(line.hi, ib, e);
+    const std::int64_t j0 = ub * L, j1 = std::min(f, ue * L);
+    auto border = [&](std::int64_t o2) {
+      const T* dyr = dy + (r + o2 - b) * f;
+      for (std::int64_t i = 0; i < line.count; ++i) {
+        const std::int64_t i2 = o2 * step + line.t2[i];
+        if (i2 < 0 || i2 >= g.in[2]) continue;
+        const T xv = x[line.off[i] + o2 * step];
+        T* dwt = dw + line.tap[i] * f;
+        for (std::int64_t j = j0; j < j1; ++j) dwt[j] = std::fma(xv, dyr[j], dwt[j]);
+      }
+    };
+    for (std::int64_t o2 = b; o2 < ib; ++o2) border(o2);
+    if (ie > ib) {
+      const T* xs = x + ib * step;
+      const T* dyr = dy + (r + ib - b) * f;
+      const std::int64_t positions = ie - ib;
+      for (std::int64_t u = ub; u < ue;) {
+        const std::int64_t j = u * L;
+        if (u + 1 < ue && j + 2 * L <= f) {
+          one_channel_dw_entries<T, VB, 2, CHUNK2>(line.count, xs, line.off, line.tap, step, dyr + j, f, positions,
+                                                   dw + j);
+          u += 2;
+          continue;
+        }
+        if (j + L <= f) {
+          one_channel_dw_entries<T, VB, 1, CHUNK1>(line.count, xs, line.off, line.tap, step, dyr + j, f, positions,
+                                                   dw + j);
+        } else {
+          for (std::int64_t l = j; l < f; ++l)
+            for (std::int64_t t = 0; t < line.count; ++t) {
+              T acc = T(0);
+              for (std::int64_t p = 0; p < positions; ++p)
+                acc = std::fma(xs[p * step + line.off[t]], dyr[p * f + l], acc);
+              dw[line.tap[t] * f + l] += acc;
+            }
+        }
+        ++u;
+      }
+    }
+    for (std::int64_t o2 = ie; o2 < e; ++o2) border(o2);
+  });
+}
+
+// AVX2: 2 positions x 4 vectors (8 accumulators); pairs of units take 6 taps at a time (12
+// accumulators, 2 dy vectors, a broadcast: 15 of 16 registers), single units 9.
+template <typename T>
+void one_channel_forward_narrow(const ConvGeometry& g, const T* x, const T* w, T* y, std::int64_t b, std::int64_t e) {
+  one_channel_forward_rows<T, 32, 2, 4>(g, x, w, y, b, e);
+}
+template <typename T>
+void one_channel_dw_narrow(const ConvGeometry& g, const T* x, const T* dy, T* dw, std::int64_t ub, std::int64_t ue) {
+  one_channel_dw_units<T, 32, 6, 9>(g, x, dy, dw, ub, ue);
+}
+
+#if KERAS_HAS_WIDE_VARIANT
+// AVX-512 (32 registers): 4 positions x 2 vectors; pairs of units take 9 taps (18 accumulators).
+// flatten compiles everything they call (the line walk, its lambdas) for AVX-512 as well.
+template <typename T>
+KERAS_WIDE_TARGET [[gnu::flatten]] void one_channel_forward_wide(const ConvGeometry& g, const T* x, const T* w, T* y,
+                                                                 std::int64_t b, std::int64_t e) {
+  one_channel_forward_rows<T, 64, 4, 2>(g, x, w, y, b, e);
+}
+template <typename T>
+KERAS_WIDE_TARGET [[gnu::flatten]] void one_channel_dw_wide(const ConvGeometry& g, const T* x, const T* dy, T* dw,
+                                                            std::int64_t ub, std::int64_t ue) {
+  one_channel_dw_units<T, 64, 9, 9>(g, x, dy, dw, ub, ue);
+}
+#endif
+
+#pragma GCC diagnostic pop
+
+std::atomic<bool> wide_allowed{true};
+
+bool use_wide() {
+#if KERAS_HAS_WIDE_VARIANT
+  return wide_allowed.load(std::memory_order_relaxed) && wide_isa_available();
+#else
+  return false;
+#endif
+}
+
+template <typename T>
+void one_channel_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
+  const std::int64_t rows = g.n * g.out_positions();
+  const bool wide = use_wide();
+  parallel_for(rows, std::max<std::int64_t>(1, 4096 / (g.f * g.taps())), [&](std::int64_t b, std::int64_t e) {
+#if KERAS_HAS_WIDE_VARIANT
+    if (wide) return one_channel_forward_wide(g, x, w, y, b, e);
+#endif
+    one_channel_forward_narrow(g, x, w, y, b, e);
+  });
+}
+
+// dw (taps, f) for one input channel. Threads take disjoint units of filters and each dw
+// element's sum runs in a fixed order whichever thread takes its unit, so results do not
+// depend on the thread count.
 template <typename T>
 void one_channel_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
-  using Vec = typename Vector32<T>::type;
-  constexpr std::int64_t kLanes = static_cast<std::int64_t>(sizeof(Vec) / sizeof(T));
-  const std::int64_t rows = g.n * g.out_positions(), f = g.f, step = g.stride[2];
-  const std::int64_t units = (f + kLanes - 1) / kLanes;
-  std::fill(dw, dw + g.taps() * f, T(0));
-  parallel_for(units, 1, [&](std::int64_t ub, std::int64_t ue) {
-    for_each_line(g, 0, rows, [&](std::int64_t r, std::int64_t b, std::int64_t e, const TapLine& line) {
-      const std::int64_t ib = std::clamp(line.lo, b, e), ie = std::clamp(line.hi, ib, e);
-      // Border positions of units [u0, u1): their in-bounds taps, added to dw directly.
-      auto border = [&](std::int64_t o2, std::int64_t u0, std::int64_t u1) {
-        const std::int64_t j0 = u0 * kLanes, j1 = std::min(f, u1 * kLanes);
-        const T* dyr = dy + (r + o2 - b) * f;
-        for (std::int64_t i = 0; i < line.count; ++i) {
-          const std::int64_t i2 = o2 * step + line.t2[i];
-          if (i2 < 0 || i2 >= g.in[2]) continue;
-          const T xv = x[line.off[i] + o2 * step];
-          T* dwt = dw + line.tap[i] * f;
-          for (std::int64_t j = j0; j < j1; ++j) dwt[j] += xv * dyr[j];
-        }
-      };
-      for (std::int64_t o2 = b; o2 < ib; ++o2) border(o2, ub, ue);
-      if (ie > ib) {
-        const T* xs = x + ib * step;
-        const T* dyr = dy + (r + ib - b) * f;
-        for (std::int64_t u = ub; u < ue;) {
-          const std::int64_t j0 = u * kLanes, lanes = std::min(kLanes, f - j0);
-          if (u + 1 < ue && j0 + 2 * kLanes <= f) {
-            one_channel_dw_entries<T, 2>(line.count, xs, line.off, line.tap, step, dyr + j0, f, ie - ib, dw + j0);
-            u += 2;
-          } else if (lanes == kLanes) {
-            one_channel_dw_entries<T, 1>(line.count, xs, line.off, line.tap, step, dyr + j0, f, ie - ib, dw + j0);
-            ++u;
-          } else {
-            one_channel_dw_lanes(xs, line.off, line.tap, line.count, step, dyr + j0, f, ie - ib, lanes, dw + j0);
-            ++u;
-          }
-        }
-      }
-      for (std::int64_t o2 = ie; o2 < e; ++o2) border(o2, ub, ue);
-    });
+  const bool wide = use_wide();
+  const std::int64_t lanes = (wide ? 64 : 32) / static_cast<std::int64_t>(sizeof(T));
+  std::fill(dw, dw + g.taps() * g.f, T(0));
+  parallel_for((g.f + lanes - 1) / lanes, 1, [&](std::int64_t ub, std::int64_t ue) {
+#if KERAS_HAS_WIDE_VARIANT
+    if (wide) return one_channel_dw_wide(g, x, dy, dw, ub, ue);
+#endif
+    one_channel_dw_narrow(g, x, dy, dw, ub, ue);
   });
 }
 
@@ -416,6 +502,8 @@ void depthwise_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T
 }
 
 }  // namespace
+
+void conv_allow_wide_isa(bool allow) { wide_allowed.store(allow, std::memory_order_relaxed); }
 
 // ---- im2col + gemm ---------------------------------------------------------------------------
 

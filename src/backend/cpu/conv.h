@@ -219,6 +219,10 @@ void conv_backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx);
 template <typename T>
 void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw);
 
+// Tests only: false makes the one-input-channel kernels use their AVX2 versions even where
+// AVX-512 is available (both compute the same values; the tests check that they do).
+void conv_allow_wide_isa(bool allow);
+
 // Reference twins: one multiply-add at a time, accumulated in double.
 template <typename T>
 void conv_forward_reference(const ConvGeometry& g, const T* x, const T* w, T* y);
