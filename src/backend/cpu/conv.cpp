@@ -36,6 +36,16 @@ T* scratch(std::int64_t elements) {
   return buffer.data();
 }
 
+// Per-thread scratch that is all zeros between uses: the input gradient's gemm adds into it
+// (beta = 1: BLAS skips zeroing its output, a pass over every column) and col2im_take zeroes
+// what it consumed. Grows with zeros.
+template <typename T>
+T* zeroed_scratch(std::int64_t elements) {
+  thread_local std::vector<T> buffer;
+  if (static_cast<std::int64_t>(buffer.size()) < elements) buffer.resize(static_cast<std::size_t>(elements));
+  return buffer.data();
+}
+
 // c (m,n) = op(a) @ op(b) + beta * c with explicit row-major leading dimensions, so that a
 // group's channel slice of a wider matrix is used in place.
 template <typename T>
@@ -64,12 +74,19 @@ void copy_channels(T* __restrict dst, const T* __restrict src, std::int64_t n) {
   }
 }
 
+// dst += src, then src = 0.
 template <typename T>
-void add_channels(T* __restrict dst, const T* __restrict src, std::int64_t n) {
+void take_channels(T* __restrict dst, T* __restrict src, std::int64_t n) {
   constexpr std::int64_t kLanes = 32 / sizeof(T);
   std::int64_t j = 0;
-  for (; j + kLanes <= n; j += kLanes) store_vec(dst + j, load_vec(dst + j) + load_vec(src + j));
-  for (; j < n; ++j) dst[j] += src[j];
+  for (; j + kLanes <= n; j += kLanes) {
+    store_vec(dst + j, load_vec(dst + j) + load_vec(src + j));
+    store_vec(src + j, typename Vector32<T>::type{});
+  }
+  for (; j < n; ++j) {
+    dst[j] += src[j];
+    src[j] = T(0);
+  }
 }
 
 // Calls fn(first entry, entries) for each run of a row's tap list whose input channels are
@@ -108,12 +125,13 @@ void im2col(const ConvGeometry& g, const T* x, std::int64_t group, std::int64_t 
   });
 }
 
-// The adjoint of im2col: adds each column block back onto the input position it came from.
-// Samples write disjoint parts of dx, so threads take whole samples; each dx element's terms
-// are added in row order whatever the thread count.
+// The adjoint of im2col: adds each column block back onto the input position it came from,
+// and leaves cols all zeros (blocks of taps in the padding are cleared too). Samples write
+// disjoint parts of dx, so threads take whole samples; each dx element's terms are added in
+// row order whatever the thread count.
 template <typename T>
-void col2im_add(const ConvGeometry& g, const T* cols, std::int64_t group, std::int64_t r0, std::int64_t r1, T* dx) {
-  const std::int64_t cg = g.cg(), width = g.taps() * cg, positions = g.out_positions();
+void col2im_take(const ConvGeometry& g, T* cols, std::int64_t group, std::int64_t r0, std::int64_t r1, T* dx) {
+  const std::int64_t cg = g.cg(), taps = g.taps(), width = taps * cg, positions = g.out_positions();
   const std::int64_t n0 = r0 / positions, n1 = (r1 + positions - 1) / positions;
   const std::int64_t grain = std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(1, positions * width));
   parallel_for(n1 - n0, grain, [&](std::int64_t sb, std::int64_t se) {
@@ -121,11 +139,12 @@ void col2im_add(const ConvGeometry& g, const T* cols, std::int64_t group, std::i
     for_each_row(g, b, e,
                  [&](std::int64_t r, std::int64_t count, const std::int64_t* tap, const std::int64_t* off,
                      std::int64_t shift) {
-                   const T* row = cols + (r - r0) * width;
+                   T* row = cols + (r - r0) * width;
                    T* dxs = dx + shift + group * cg;
                    for_each_run(g, count, tap, off, [&](std::int64_t i, std::int64_t n) {
-                     add_channels(dxs + off[i], row + tap[i] * cg, n * cg);
+                     take_channels(dxs + off[i], row + tap[i] * cg, n * cg);
                    });
+                   if (count < taps) std::fill(row, row + width, T(0));
                  });
   });
 }
@@ -543,13 +562,14 @@ void conv_backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx) 
   }
   std::fill(dx, dx + g.n * g.in_positions() * g.c, T(0));
   const std::int64_t step = chunk_rows(g);
-  T* cols = scratch<T>(std::min(step, rows) * width);
+  T* cols = zeroed_scratch<T>(std::min(step, rows) * width);
   for (std::int64_t r0 = 0; r0 < rows; r0 += step) {
     const std::int64_t r1 = std::min(rows, r0 + step);
     for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-      // cols = dy[r0:r1, group's filters] @ w[:, group's filters]^T, then scattered back.
-      gemm(false, true, r1 - r0, width, fg, dy + r0 * g.f + grp * fg, g.f, w + grp * fg, g.f, T(0), cols, width);
-      col2im_add(g, cols, grp, r0, r1, dx);
+      // cols (zeros) += dy[r0:r1, group's filters] @ w[:, group's filters]^T, then scattered
+      // back, which zeroes cols again.
+      gemm(false, true, r1 - r0, width, fg, dy + r0 * g.f + grp * fg, g.f, w + grp * fg, g.f, T(1), cols, width);
+      col2im_take(g, cols, grp, r0, r1, dx);
     }
   }
 }
