@@ -262,11 +262,25 @@ TEST(ConvKernels, InputGradientCallsLeaveNoState) {
   expect_close(again, ref, 1e-5, "input gradient " + describe(g));
 }
 
+TEST(ConvKernels, ManyChunksMatchTheReference) {
+  // More rows than one im2col chunk holds (24 samples x 121 positions x 288 columns), at 1 and
+  // 2 threads: chunks run one after another, or whole chunks on each thread.
+  std::mt19937 rng(53);
+  const int saved = keras::backend::num_threads();
+  for (int threads : {1, 2}) {
+    keras::backend::set_num_threads(threads);
+    check_conv_case<float>(geometry_2d(24, 13, 13, 32, 64, 3, 1, 1, false), rng, 1e-4);
+    check_conv_case<double>(geometry_2d(24, 13, 13, 32, 64, 3, 1, 1, true), rng, 1e-11);
+  }
+  keras::backend::set_num_threads(saved);
+}
+
 TEST(ConvKernels, ResultsDoNotDependOnTheThreadCount) {
   // The CNN workload's shapes (one-channel first layer, a 32-channel second), bit for bit.
   std::mt19937 rng(51);
+  // 24 samples of the second: several im2col chunks, which threads then take whole.
   for (const auto& g : {geometry_2d(4, 28, 28, 1, 32, 3, 1, 1, false), geometry_2d(4, 13, 13, 32, 64, 3, 1, 1, false),
-                        geometry_2d(3, 15, 15, 1, 20, 3, 2, 1, true)}) {
+                        geometry_2d(3, 15, 15, 1, 20, 3, 2, 1, true), geometry_2d(24, 13, 13, 32, 64, 3, 1, 1, false)}) {
     const std::int64_t nx = g.n * g.in_positions() * g.c, nw = g.taps() * g.cg() * g.f,
                        ny = g.n * g.out_positions() * g.f;
     const auto x = random_values<float>(nx, rng), w = random_values<float>(nw, rng),

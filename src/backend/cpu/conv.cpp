@@ -74,6 +74,11 @@ void copy_channels(T* __restrict dst, const T* __restrict src, std::int64_t n) {
   }
 }
 
+template <typename T>
+void add_into(T* __restrict dst, const T* __restrict src, std::int64_t n) {
+  for (std::int64_t j = 0; j < n; ++j) dst[j] += src[j];
+}
+
 // dst += src, then src = 0.
 template <typename T>
 void take_channels(T* __restrict dst, T* __restrict src, std::int64_t n) {
@@ -151,6 +156,21 @@ void col2im_take(const ConvGeometry& g, T* cols, std::int64_t group, std::int64_
 
 std::int64_t chunk_rows(const ConvGeometry& g) {
   return std::max<std::int64_t>(1, kChunkElements / std::max<std::int64_t>(1, g.taps() * g.cg()));
+}
+
+// With several threads and several chunks, threads take whole chunks, each with its own
+// scratch and one single-threaded product per chunk. (Splitting every chunk's product across
+// the threads instead runs half-size products that each pack the shared operand again.)
+bool chunks_across_threads(const ConvGeometry& g, std::int64_t chunks) {
+  return g.groups == 1 && chunks >= 2 && num_threads() > 1;
+}
+
+// Scratch the calling thread owns and the pool's threads write disjoint parts of.
+template <typename T>
+T* shared_scratch(std::int64_t elements) {
+  thread_local std::vector<T> buffer;
+  if (static_cast<std::int64_t>(buffer.size()) < elements) buffer.resize(static_cast<std::size_t>(elements));
+  return buffer.data();
 }
 
 // ---- one input channel, one group (an image's first layer): register-blocked direct loops ----
@@ -538,7 +558,19 @@ void conv_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
     gemm(false, false, rows, g.f, g.c, x, g.c, w, g.f, T(0), y, g.f);
     return;
   }
-  const std::int64_t step = chunk_rows(g);
+  const std::int64_t step = chunk_rows(g), chunks = (rows + step - 1) / step;
+  if (chunks_across_threads(g, chunks)) {
+    // Rows of y are independent: the same values whichever thread computes a chunk.
+    parallel_for(chunks, 1, [&](std::int64_t c0, std::int64_t c1) {
+      T* cols = scratch<T>(std::min(step, rows) * width);
+      for (std::int64_t c = c0; c < c1; ++c) {
+        const std::int64_t r0 = c * step, r1 = std::min(rows, r0 + step);
+        im2col(g, x, 0, r0, r1, cols);
+        gemm(false, false, r1 - r0, g.f, width, cols, width, w, g.f, T(0), y + r0 * g.f, g.f);
+      }
+    });
+    return;
+  }
   T* cols = scratch<T>(std::min(step, rows) * width);
   for (std::int64_t r0 = 0; r0 < rows; r0 += step) {
     const std::int64_t r1 = std::min(rows, r0 + step);
@@ -560,7 +592,26 @@ void conv_backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx) 
     gemm(false, true, rows, g.c, g.f, dy, g.f, w, g.f, T(0), dx, g.c);
     return;
   }
-  std::fill(dx, dx + g.n * g.in_positions() * g.c, T(0));
+  const std::int64_t positions = g.out_positions(), in_sample = g.in_positions() * g.c;
+  // Chunks of whole samples write disjoint parts of dx, so threads can take whole chunks. The
+  // chunks (and so every product's rows) are the same at any thread count, and each dx element
+  // gets its terms in row order: the values do not depend on the thread count.
+  const std::int64_t samples_per_chunk = chunk_rows(g) / positions;
+  if (g.groups == 1 && samples_per_chunk > 0) {
+    const std::int64_t sample_chunks = (g.n + samples_per_chunk - 1) / samples_per_chunk;
+    parallel_for(sample_chunks, 1, [&](std::int64_t c0, std::int64_t c1) {
+      T* cols = zeroed_scratch<T>(samples_per_chunk * positions * width);
+      for (std::int64_t c = c0; c < c1; ++c) {
+        const std::int64_t n0 = c * samples_per_chunk, n1 = std::min(g.n, n0 + samples_per_chunk);
+        std::fill(dx + n0 * in_sample, dx + n1 * in_sample, T(0));
+        const std::int64_t r0 = n0 * positions, r1 = n1 * positions;
+        gemm(false, true, r1 - r0, width, g.f, dy + r0 * g.f, g.f, w, g.f, T(1), cols, width);
+        col2im_take(g, cols, 0, r0, r1, dx);
+      }
+    });
+    return;
+  }
+  std::fill(dx, dx + g.n * in_sample, T(0));
   const std::int64_t step = chunk_rows(g);
   T* cols = zeroed_scratch<T>(std::min(step, rows) * width);
   for (std::int64_t r0 = 0; r0 < rows; r0 += step) {
@@ -585,8 +636,28 @@ void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw)
     gemm(true, false, g.c, g.f, rows, x, g.c, dy, g.f, T(0), dw, g.f);
     return;
   }
+  const std::int64_t step = chunk_rows(g), chunks = (rows + step - 1) / step, size = width * g.f;
+  if (g.groups == 1) {
+    // Each chunk's product goes to its own slice, and the slices are added in chunk order: the
+    // chunks are fixed by the shapes alone, so the sum is the same whatever the thread count.
+    T* partial = chunks > 1 ? shared_scratch<T>(chunks * size) : dw;
+    auto chunk_product = [&](std::int64_t c0, std::int64_t c1) {
+      T* cols = scratch<T>(std::min(step, rows) * width);
+      for (std::int64_t c = c0; c < c1; ++c) {
+        const std::int64_t r0 = c * step, r1 = std::min(rows, r0 + step);
+        im2col(g, x, 0, r0, r1, cols);
+        gemm(true, false, width, g.f, r1 - r0, cols, width, dy + r0 * g.f, g.f, T(0), partial + c * size, g.f);
+      }
+    };
+    if (chunks_across_threads(g, chunks)) parallel_for(chunks, 1, chunk_product);
+    else chunk_product(0, chunks);
+    if (chunks > 1) {
+      std::copy(partial, partial + size, dw);
+      for (std::int64_t c = 1; c < chunks; ++c) add_into(dw, partial + c * size, size);
+    }
+    return;
+  }
   std::fill(dw, dw + width * g.f, T(0));
-  const std::int64_t step = chunk_rows(g);
   T* cols = scratch<T>(std::min(step, rows) * width);
   for (std::int64_t r0 = 0; r0 < rows; r0 += step) {
     const std::int64_t r1 = std::min(rows, r0 + step);
