@@ -27,20 +27,19 @@ namespace {
 // the gemm, and that BLAS's zeroing of a beta = 0 output does not stream through memory.
 constexpr std::int64_t kChunkElements = std::int64_t{1} << 18;
 
-// Grow-only per-thread scratch: after the first call of a given size a compiled plan's
-// steps allocate nothing.
-template <typename T>
-T* scratch(std::int64_t elements) {
-  thread_local std::vector<T> buffer;
-  if (static_cast<std::int64_t>(buffer.size()) < elements) buffer.resize(static_cast<std::size_t>(elements));
-  return buffer.data();
-}
+// Grow-only per-thread scratch, one buffer per use (a thread may hold several at once):
+// after the first call of a given size a compiled plan's steps allocate nothing. New
+// elements are zeros, which the input gradient relies on.
+enum class Scratch {
+  columns,         // im2col's columns
+  zeroed_columns,  // all zeros between uses: the input gradient's gemm adds into it (beta = 1:
+                   // BLAS skips zeroing its output) and col2im_take zeroes what it consumed
+  partials,        // per-chunk kernel gradients: the calling thread owns it, pool threads
+                   // write disjoint parts
+};
 
-// Per-thread scratch that is all zeros between uses: the input gradient's gemm adds into it
-// (beta = 1: BLAS skips zeroing its output, a pass over every column) and col2im_take zeroes
-// what it consumed. Grows with zeros.
-template <typename T>
-T* zeroed_scratch(std::int64_t elements) {
+template <typename T, Scratch kind>
+T* scratch(std::int64_t elements) {
   thread_local std::vector<T> buffer;
   if (static_cast<std::int64_t>(buffer.size()) < elements) buffer.resize(static_cast<std::size_t>(elements));
   return buffer.data();
@@ -163,14 +162,6 @@ std::int64_t chunk_rows(const ConvGeometry& g) {
 // the threads instead runs half-size products that each pack the shared operand again.)
 bool chunks_across_threads(const ConvGeometry& g, std::int64_t chunks) {
   return g.groups == 1 && chunks >= 2 && num_threads() > 1;
-}
-
-// Scratch the calling thread owns and the pool's threads write disjoint parts of.
-template <typename T>
-T* shared_scratch(std::int64_t elements) {
-  thread_local std::vector<T> buffer;
-  if (static_cast<std::int64_t>(buffer.size()) < elements) buffer.resize(static_cast<std::size_t>(elements));
-  return buffer.data();
 }
 
 // ---- one input channel, one group (an image's first layer): register-blocked direct loops ----
@@ -562,7 +553,7 @@ void conv_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
   if (chunks_across_threads(g, chunks)) {
     // Rows of y are independent: the same values whichever thread computes a chunk.
     parallel_for(chunks, 1, [&](std::int64_t c0, std::int64_t c1) {
-      T* cols = scratch<T>(std::min(step, rows) * width);
+      T* cols = scratch<T, Scratch::columns>(std::min(step, rows) * width);
       for (std::int64_t c = c0; c < c1; ++c) {
         const std::int64_t r0 = c * step, r1 = std::min(rows, r0 + step);
         im2col(g, x, 0, r0, r1, cols);
@@ -571,7 +562,7 @@ void conv_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
     });
     return;
   }
-  T* cols = scratch<T>(std::min(step, rows) * width);
+  T* cols = scratch<T, Scratch::columns>(std::min(step, rows) * width);
   for (std::int64_t r0 = 0; r0 < rows; r0 += step) {
     const std::int64_t r1 = std::min(rows, r0 + step);
     for (std::int64_t grp = 0; grp < g.groups; ++grp) {
@@ -600,7 +591,7 @@ void conv_backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx) 
   if (g.groups == 1 && samples_per_chunk > 0) {
     const std::int64_t sample_chunks = (g.n + samples_per_chunk - 1) / samples_per_chunk;
     parallel_for(sample_chunks, 1, [&](std::int64_t c0, std::int64_t c1) {
-      T* cols = zeroed_scratch<T>(samples_per_chunk * positions * width);
+      T* cols = scratch<T, Scratch::zeroed_columns>(samples_per_chunk * positions * width);
       for (std::int64_t c = c0; c < c1; ++c) {
         const std::int64_t n0 = c * samples_per_chunk, n1 = std::min(g.n, n0 + samples_per_chunk);
         std::fill(dx + n0 * in_sample, dx + n1 * in_sample, T(0));
@@ -613,7 +604,7 @@ void conv_backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx) 
   }
   std::fill(dx, dx + g.n * in_sample, T(0));
   const std::int64_t step = chunk_rows(g);
-  T* cols = zeroed_scratch<T>(std::min(step, rows) * width);
+  T* cols = scratch<T, Scratch::zeroed_columns>(std::min(step, rows) * width);
   for (std::int64_t r0 = 0; r0 < rows; r0 += step) {
     const std::int64_t r1 = std::min(rows, r0 + step);
     for (std::int64_t grp = 0; grp < g.groups; ++grp) {
@@ -640,9 +631,9 @@ void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw)
   if (g.groups == 1) {
     // Each chunk's product goes to its own slice, and the slices are added in chunk order: the
     // chunks are fixed by the shapes alone, so the sum is the same whatever the thread count.
-    T* partial = chunks > 1 ? shared_scratch<T>(chunks * size) : dw;
+    T* partial = chunks > 1 ? scratch<T, Scratch::partials>(chunks * size) : dw;
     auto chunk_product = [&](std::int64_t c0, std::int64_t c1) {
-      T* cols = scratch<T>(std::min(step, rows) * width);
+      T* cols = scratch<T, Scratch::columns>(std::min(step, rows) * width);
       for (std::int64_t c = c0; c < c1; ++c) {
         const std::int64_t r0 = c * step, r1 = std::min(rows, r0 + step);
         im2col(g, x, 0, r0, r1, cols);
@@ -658,7 +649,7 @@ void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw)
     return;
   }
   std::fill(dw, dw + width * g.f, T(0));
-  T* cols = scratch<T>(std::min(step, rows) * width);
+  T* cols = scratch<T, Scratch::columns>(std::min(step, rows) * width);
   for (std::int64_t r0 = 0; r0 < rows; r0 += step) {
     const std::int64_t r1 = std::min(rows, r0 + step);
     for (std::int64_t grp = 0; grp < g.groups; ++grp) {

@@ -24,7 +24,7 @@ constexpr std::int64_t kMaxColumns = 96;  // six 16-float vectors per row
 template <int N>
 using Seq = std::make_integer_sequence<int, N>;
 
-template <int V, int... I>
+template <int... I>
 KERAS_WIDE_TARGET inline void zero(__m512* acc, std::integer_sequence<int, I...>) {
   ((acc[I] = _mm512_setzero_ps()), ...);
 }
@@ -90,7 +90,7 @@ struct Operands {
 template <int R, int V>
 KERAS_WIDE_TARGET inline void row_block(const Operands& o, std::int64_t i) {
   __m512 acc[R * V];
-  zero<V>(acc, Seq<R * V>());
+  zero(acc, Seq<R * V>());
   const float* a = o.a + i * o.a_row;
   for (std::int64_t p = 0; p < o.k; ++p) {
     __m512 bv[V], av[R];
@@ -106,7 +106,7 @@ KERAS_WIDE_TARGET inline void row_block(const Operands& o, std::int64_t i) {
 template <int V, int S>
 KERAS_WIDE_TARGET inline void single_row(const Operands& o, std::int64_t i) {
   __m512 acc[S * V];
-  zero<V>(acc, Seq<S * V>());
+  zero(acc, Seq<S * V>());
   const float* a = o.a + i * o.a_row;
   std::int64_t p = 0;
   for (; p + S <= o.k; p += S) {
