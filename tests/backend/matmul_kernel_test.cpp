@@ -46,7 +46,9 @@ std::vector<Dims> sizes() {
                            {300, 40, 64}, {40, 300, 64},
                            // gemm_narrow's shapes (one or two rows, k <= 2, thin outputs over long rows)
                            {1, 96, 513}, {2, 17, 40}, {1, 1, 1000}, {33, 80, 2}, {128, 10, 512}, {64, 16, 1600},
-                           {13, 9, 64}};
+                           {13, 9, 64},
+                           // a sum of three outer products; few columns from a transposed operand
+                           {512, 75, 3}, {75, 3, 700}};
   std::mt19937 rng(11);
   auto dim = [&] { return static_cast<std::int64_t>(1 + rng() % 40); };
   for (int i = 0; i < 20; ++i) out.push_back({dim(), dim(), dim()});
@@ -83,40 +85,77 @@ void check_all_paths(double tol) {
 
 // gemm_narrow on every shape it takes (1 to 6 vectors per row, full and masked last vectors,
 // row blocks and left-over rows, split partial sums and their remainder), with sub-matrix
-// leading dimensions and beta = 0, 1 and 0.5 (the convolution's accumulating products).
+// leading dimensions and beta = 0, 1 and 0.5 (the convolution's accumulating products), the
+// transposed product for a few columns (ta, n <= 4, m up to 96, k >= 64) and a transposed b
+// of a few rows (tb, k <= 4).
 TEST(MatmulKernel, NarrowKernelMatchesReference) {
   if (!cpu::wide_isa_available()) GTEST_SKIP() << "gemm_narrow needs AVX-512, which this CPU lacks";
   std::mt19937 rng(21);
   for (std::int64_t n : {1, 3, 16, 17, 32, 33, 48, 64, 75, 80, 96})
-    for (std::int64_t m : {1, 2, 3, 4, 7, 8, 9, 13})
-      for (std::int64_t k : {1, 2, 3, 5, 75})
+    for (std::int64_t m : {1, 2, 3, 4, 7, 8, 9, 13, 75, 96})
+      for (std::int64_t k : {1, 2, 3, 4, 5, 75, 200})
         for (bool ta : {false, true})
-          for (float beta : {0.0f, 1.0f, 0.5f}) {
-            const std::int64_t lda = (ta ? m : k) + 3, ldb = n + 5, ldc = n + 2;
-            const auto a = random_values<float>((ta ? k : m) * lda, rng);
-            const auto b = random_values<float>(k * ldb, rng);
-            const auto c0 = random_values<float>(m * ldc, rng);
-            // The reference on dense copies, then beta * c0 added in double.
-            std::vector<float> ad(static_cast<std::size_t>(m * k)), bd(static_cast<std::size_t>(k * n));
-            for (std::int64_t r = 0; r < (ta ? k : m); ++r)
-              for (std::int64_t q = 0; q < (ta ? m : k); ++q) ad[r * (ta ? m : k) + q] = a[r * lda + q];
-            for (std::int64_t p = 0; p < k; ++p)
-              for (std::int64_t j = 0; j < n; ++j) bd[p * n + j] = b[p * ldb + j];
-            std::vector<float> ref(static_cast<std::size_t>(m * n));
-            cpu::gemm_reference(ta, false, m, n, k, ad.data(), bd.data(), ref.data());
-            std::vector<float> got = c0;
-            cpu::gemm_narrow(ta, m, n, k, a.data(), lda, b.data(), ldb, beta, got.data(), ldc);
-            const std::string what = "m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k) +
-                                     " ta=" + std::to_string(ta) + " beta=" + std::to_string(beta);
-            for (std::int64_t i = 0; i < m; ++i) {
-              for (std::int64_t j = 0; j < n; ++j) {
-                const double want = static_cast<double>(ref[i * n + j]) + beta * static_cast<double>(c0[i * ldc + j]);
-                ASSERT_NEAR(got[i * ldc + j], want, 1e-5 * static_cast<double>(k + 1)) << what << " at " << i << "," << j;
+          for (bool tb : {false, true})
+            for (float beta : {0.0f, 1.0f, 0.5f}) {
+              if (tb && k > 4) continue;  // a transposed b only as a few rows
+              const std::int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 2;
+              const auto a = random_values<float>((ta ? k : m) * lda, rng);
+              const auto b = random_values<float>((tb ? n : k) * ldb, rng);
+              const auto c0 = random_values<float>(m * ldc, rng);
+              // The reference on dense copies, then beta * c0 added in double.
+              std::vector<float> ad(static_cast<std::size_t>(m * k)), bd(static_cast<std::size_t>(k * n));
+              for (std::int64_t r = 0; r < (ta ? k : m); ++r)
+                for (std::int64_t q = 0; q < (ta ? m : k); ++q) ad[r * (ta ? m : k) + q] = a[r * lda + q];
+              for (std::int64_t p = 0; p < k; ++p)
+                for (std::int64_t j = 0; j < n; ++j) bd[p * n + j] = tb ? b[j * ldb + p] : b[p * ldb + j];
+              std::vector<float> ref(static_cast<std::size_t>(m * n));
+              cpu::gemm_reference(ta, false, m, n, k, ad.data(), bd.data(), ref.data());
+              std::vector<float> got = c0;
+              cpu::gemm_narrow(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, beta, got.data(), ldc);
+              const std::string what = "m=" + std::to_string(m) + " n=" + std::to_string(n) +
+                                       " k=" + std::to_string(k) + " ta=" + std::to_string(ta) +
+                                       " tb=" + std::to_string(tb) + " beta=" + std::to_string(beta);
+              for (std::int64_t i = 0; i < m; ++i) {
+                for (std::int64_t j = 0; j < n; ++j) {
+                  const double want = static_cast<double>(ref[i * n + j]) + beta * static_cast<double>(c0[i * ldc + j]);
+                  ASSERT_NEAR(got[i * ldc + j], want, 1e-5 * static_cast<double>(k + 1))
+                      << what << " at " << i << "," << j;
+                }
+                // Columns between n and ldc belong to someone else: untouched.
+                for (std::int64_t j = n; j < ldc; ++j) ASSERT_EQ(got[i * ldc + j], c0[i * ldc + j]) << what;
               }
-              // Columns between n and ldc belong to someone else: untouched.
-              for (std::int64_t j = n; j < ldc; ++j) ASSERT_EQ(got[i * ldc + j], c0[i * ldc + j]) << what;
             }
-          }
+}
+
+// Narrow-kernel products large enough to be split across the pool give the same bits at 1
+// and 2 threads: leftover rows of a thread's range sum in the same order as full blocks.
+// (The BLAS makes no such promise for column splits.)
+TEST(MatmulKernel, NarrowSplitProductsDoNotDependOnThreadCount) {
+  if (!cpu::wide_isa_available()) GTEST_SKIP() << "gemm_narrow needs AVX-512, which this CPU lacks";
+  std::mt19937 rng(8);
+  const int saved = keras::backend::num_threads();
+  struct Case {
+    Dims d;
+    bool ta;
+  };
+  for (const Case& c : std::vector<Case>{{{4096, 75, 75}, false},
+                                         {{4099, 33, 40}, false},
+                                         {{1030, 75, 3}, false},
+                                         {{75, 3, 4096}, true},
+                                         {{16, 32, 2048}, true}}) {
+    const Dims& d = c.d;
+    ASSERT_TRUE(cpu::gemm_narrow_applies(c.ta, false, d.m, d.n, d.k)) << d.m << "x" << d.n << "x" << d.k;
+    const auto a = random_values<float>(d.m * d.k, rng);
+    const auto b = random_values<float>(d.k * d.n, rng);
+    std::vector<float> one(static_cast<std::size_t>(d.m * d.n)), two(one.size());
+    keras::backend::set_num_threads(1);
+    cpu::gemm_blas(c.ta, false, d.m, d.n, d.k, a.data(), b.data(), one.data());
+    keras::backend::set_num_threads(2);
+    cpu::gemm_blas(c.ta, false, d.m, d.n, d.k, a.data(), b.data(), two.data());
+    for (std::size_t i = 0; i < one.size(); ++i)
+      ASSERT_EQ(one[i], two[i]) << "m=" << d.m << " n=" << d.n << " k=" << d.k << " ta=" << c.ta << " at " << i;
+  }
+  keras::backend::set_num_threads(saved);
 }
 
 TEST(MatmulKernel, Float32MatchesReference) { check_all_paths<float>(1e-6); }

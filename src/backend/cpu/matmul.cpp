@@ -49,7 +49,7 @@ void split_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k
 
 void sgemm_call(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
                 const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
-  if (gemm_narrow_applies(ta, tb, m, n, k)) return gemm_narrow(ta, m, n, k, a, lda, b, ldb, beta, c, ldc);
+  if (gemm_narrow_applies(ta, tb, m, n, k)) return gemm_narrow(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
   cblas_sgemm(CblasRowMajor, flag(ta), flag(tb), static_cast<blasint>(m), static_cast<blasint>(n),
               static_cast<blasint>(k), 1.0f, a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c,
               static_cast<blasint>(ldc));
