@@ -45,21 +45,41 @@ inline float fast_exp(float x) {
 }
 inline double fast_exp(double x) { return std::exp(x); }
 
-// exp(x) - 1 without the cancellation near 0: Taylor series to x^9 for |x| < 0.5 (relative
-// error < 1e-9), fast_exp(x) - 1 elsewhere (no significant cancellation there).
+// a * b + c, fused (one rounding) where the build targets FMA hardware; elsewhere std::fma
+// would be a library call that stops the loops from vectorising.
+inline float mul_add(float a, float b, float c) {
+#if defined(__FMA__)
+  return std::fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+// exp(x) - 1 without the cancellation near 0, in one branch-free path: x = n ln 2 + r with
+// |r| <= ln(2)/2, expm1(r) by its Taylor series to r^7 (truncation < 1.5e-8 relative), then
+// expm1(x) = 2^n expm1(r) + (2^n - 1), where 2^n - 1 is exact and the last step rounds once.
+// For n = 0 that is expm1(r) itself, so small x keep their relative accuracy.
 inline float fast_expm1(float x) {
-  float p = 1.0f / 362880.0f;
-  p = p * x + 1.0f / 40320.0f;
-  p = p * x + 1.0f / 5040.0f;
-  p = p * x + 1.0f / 720.0f;
-  p = p * x + 1.0f / 120.0f;
-  p = p * x + 1.0f / 24.0f;
-  p = p * x + 1.0f / 6.0f;
-  p = p * x + 0.5f;
-  p = p * x + 1.0f;
-  const float small = p * x;
-  const float large = fast_exp(x) - 1.0f;
-  return (x > -0.5f && x < 0.5f) ? small : large;
+  constexpr float kLog2e = 1.44269504088896341f;
+  constexpr float kLn2Hi = 0.693359375f;  // few mantissa bits: n * kLn2Hi is exact
+  constexpr float kLn2Lo = -2.12194440e-4f;
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  // expm1(-88) rounds to -1 (2^n underflows to 0 below); expm1(89) overflows to inf. The
+  // comparisons map NaN into the range (the int conversion stays defined); it is restored last.
+  float c = x > -88.0f ? x : -88.0f;
+  c = c < 89.0f ? c : 89.0f;
+  const float n = mul_add(c, kLog2e, kRound) - kRound;
+  const float r = mul_add(n, -kLn2Lo, mul_add(n, -kLn2Hi, c));
+  float p = 1.0f / 5040.0f;
+  p = mul_add(p, r, 1.0f / 720.0f);
+  p = mul_add(p, r, 1.0f / 120.0f);
+  p = mul_add(p, r, 1.0f / 24.0f);
+  p = mul_add(p, r, 1.0f / 6.0f);
+  p = mul_add(p, r, 0.5f);
+  const float em1 = mul_add(p * r, r, r);  // r + r^2 (1/2 + r/6 + ...)
+  const float scale = std::bit_cast<float>((static_cast<std::int32_t>(n) + 127) << 23);
+  const float result = mul_add(scale, em1, scale - 1.0f);
+  return x != x ? x : result;
 }
 inline double fast_expm1(double x) { return std::expm1(x); }
 
