@@ -39,6 +39,7 @@ std::vector<Case> cases() {
       {{300, 700}, {1}},             // threaded rows
       {{700, 300}, {0}},             // threaded columns
       {{200000}, {0}},               // chunked all-reduce
+      {{1000, 3}, {1}},              // many short rows (a product over 3 features)
       {{3, 0, 4}, {1}},              // empty slices
       {{}, {}},                      // scalar
   };

@@ -431,6 +431,30 @@ void prod_others(const T* x, const Shape& xs, const std::vector<std::int64_t>& a
   }
   const std::int64_t O = geo.outer, N = geo.reduce, I = geo.inner;
   using Acc = wide_t<T>;
+  if (I == 1) {
+    // Contiguous slices (the last axis): the same arithmetic as the column tiles below with
+    // one column, without their per-tile bookkeeping (prod over 3 features at batch 4096:
+    // 8x faster).
+    parallel_for(O, std::max<std::int64_t>(1, kReduceGrain / std::max<std::int64_t>(N, 1)),
+                 [&](std::int64_t lo, std::int64_t hi) {
+                   for (std::int64_t o = lo; o < hi; ++o) {
+                     const T* xr = src + o * N;
+                     T* orow = dst + o * N;
+                     Acc run = Acc(1);
+                     for (std::int64_t r = 0; r < N; ++r) {
+                       orow[r] = static_cast<T>(run);
+                       run *= static_cast<Acc>(xr[r]);
+                     }
+                     run = static_cast<Acc>(g[o]);
+                     for (std::int64_t r = N - 1; r >= 0; --r) {
+                       orow[r] = static_cast<T>(static_cast<Acc>(orow[r]) * run);
+                       run *= static_cast<Acc>(xr[r]);
+                     }
+                   }
+                 });
+    if (geo.permuted) permute_for_reduce(dst, out, geo, /*scatter=*/true);
+    return;
+  }
   // Per (outer, block of columns): prefix products go straight into the output, then a
   // backward sweep multiplies in the suffix products and g.
   const std::int64_t blocks = (I + kReduceColumnBlock - 1) / kReduceColumnBlock;
