@@ -142,7 +142,8 @@ TEST(MatmulKernel, NarrowSplitProductsDoNotDependOnThreadCount) {
                                          {{4099, 33, 40}, false},
                                          {{1030, 75, 3}, false},
                                          {{75, 3, 4096}, true},
-                                         {{16, 32, 2048}, true}}) {
+                                         {{16, 32, 2048}, true},
+                                         {{75, 75, 4096}, true}}) {
     const Dims& d = c.d;
     ASSERT_TRUE(cpu::gemm_narrow_applies(c.ta, false, d.m, d.n, d.k)) << d.m << "x" << d.n << "x" << d.k;
     const auto a = random_values<float>(d.m * d.k, rng);
