@@ -101,7 +101,8 @@ TEST(ElementwiseKernels, BroadcastStrides) {
 }
 
 TEST(ElementwiseKernels, UnaryMapMatchesReference) {
-  for (std::int64_t n : {0, 1, 7, 1000, 100003}) {
+  // Sizes around the vector widths: the remainder runs through the padded or masked tail.
+  for (std::int64_t n : {0, 1, 7, 8, 15, 16, 17, 75, 1000, 100003}) {
     const auto x = random_vector<float>(n, static_cast<unsigned>(n) + 3);
     std::vector<float> fast(static_cast<std::size_t>(n)), ref(static_cast<std::size_t>(n));
     auto f = [](float v) { return v > 0 ? std::sqrt(v) : fast_tanh(v); };
@@ -117,10 +118,10 @@ TEST(ElementwiseKernels, UnaryMapMatchesReference) {
     ASSERT_EQ(fi, ri) << n;
   }
   // In place (compiled plans reuse a dying input's buffer for the output).
-  auto x = random_vector<float>(50000, 5);
+  auto x = random_vector<float>(50001, 5);
   std::vector<float> ref(x.size());
-  unary_map_reference(x.data(), ref.data(), 50000, [](float v) { return v * v; });
-  unary_map(x.data(), x.data(), 50000, [](float v) { return v * v; });
+  unary_map_reference(x.data(), ref.data(), 50001, [](float v) { return v * v; });
+  unary_map(x.data(), x.data(), 50001, [](float v) { return v * v; });
   EXPECT_EQ(x, ref);
 }
 
