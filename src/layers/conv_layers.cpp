@@ -1,5 +1,6 @@
 // Conv1D/2D/3D (BaseConv) and Conv1D/2D/3DTranspose (BaseConvTranspose).
 #include "conv_layer_common.h"
+#include "../ops/conv_params.h"
 
 namespace keras::layers {
 
@@ -63,6 +64,11 @@ void BaseConv::build(const Shape& input_shape) {
 }
 
 Tensor BaseConv::call(const Tensor& x) {
+  // relu(conv + bias) or conv + bias as one op: no passes of their own for the bias and relu,
+  // forward or backward.
+  const bool relu = activation_.name() == "relu";
+  if (use_bias_ && data_format_ == "channels_last" && (relu || activation_.is_linear()))
+    return ops::detail::conv_bias(x, kernel_, bias_, relu, strides_, padding_, dilation_rate_);
   Tensor y = ops::conv(x, kernel_, strides_, padding_, data_format_, dilation_rate_);
   if (use_bias_) y = detail::add_channel_bias(y, bias_, data_format_ == "channels_first");
   return activation_(y);

@@ -7,6 +7,11 @@
 //   y  = conv(x, w)                  dx = conv_transpose(dy, w)       dw = conv_kernel_grad(x, dy)
 //   dx = conv_transpose(dy, w)       d(dy) = conv(G, w)               dw = conv_kernel_grad(G, dy)
 //   dw = conv_kernel_grad(x, dy)     dx = conv_transpose(dy, H)       d(dy) = conv(x, H)
+//
+// conv_bias (the conv layers' fused op) is relu(conv(x, w) + b), or conv(x, w) + b without
+// attrs.flag; its gradient is conv_transpose(dz, w) for x, with dz = the relu's gradient, and
+// conv_kernel_bias_grad(x, dz) = [dw | db] flattened: the bias's sums of dz taken in the pass
+// over dz that the kernel gradient makes anyway.
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -24,8 +29,10 @@ using detail::ConvParams;
 using Ints = std::vector<std::int64_t>;
 
 const OpDef& conv_op();
+const OpDef& conv_bias_op();
 const OpDef& conv_transpose_op();
 const OpDef& conv_kernel_grad_op();
+const OpDef& conv_kernel_bias_grad_op();
 
 void check_operands(const TensorSpec& a, const TensorSpec& b, const char* op, const char* a_name,
                     const char* b_name) {
@@ -137,6 +144,50 @@ const OpDef& conv_op() {
   return def;
 }
 
+// ---- conv_bias: (x, w, b) -> relu(conv(x, w) + b) (attrs.flag) or conv(x, w) + b ----------------
+
+TensorSpec infer_conv_bias(const std::vector<TensorSpec>& in, Attrs& attrs) {
+  const TensorSpec out = infer_conv({in[0], in[1]}, attrs);
+  const TensorSpec& b = in[2];
+  if (b.dtype != out.dtype)
+    throw TypeError("Op 'conv_bias' expects a bias of the inputs' dtype. Received: " + dtype_name(b.dtype) +
+                    " bias with shape " + b.shape.to_string() + " for " + dtype_name(out.dtype) + " inputs");
+  const std::int64_t f = out.shape[-1];
+  if (b.shape.rank() != 1 || (b.shape[0] >= 0 && b.shape[0] != f))
+    throw ValueError("Op 'conv_bias' expects a bias of shape (" + std::to_string(f) +
+                     ",), one value per filter. Received: bias with shape " + b.shape.to_string() +
+                     " and kernel shape " + in[1].shape.to_string());
+  return out;
+}
+
+void conv_bias_kernel(const KernelArgs& k) {
+  const ConvParams p = detail::unpack(*k.attrs);
+  std::int64_t window[3];
+  for (int i = 0; i < p.d; ++i) window[i] = kernel_window(k.input_shapes[1], i);
+  const cpu::ConvGeometry g = detail::make_geometry(p, k.input_shapes[0], window, *k.output_shape, p.groups);
+  dispatch_floating(k.output_dtype, "conv_bias", [&](auto zero) {
+    using T = decltype(zero);
+    const cpu::ConvEpilogue<T> epilogue{static_cast<const T*>(k.inputs[2]), k.attrs->flag};
+    cpu::conv_forward(g, static_cast<const T*>(k.inputs[0]), static_cast<const T*>(k.inputs[1]),
+                      static_cast<T*>(k.output), epilogue);
+  });
+}
+
+std::vector<Tensor> grad_conv_bias(const GradContext& c) {
+  const Tensor& x = c.inputs[0];
+  const Tensor& w = c.inputs[1];
+  const Tensor dz = c.attrs.flag ? detail::relu_gradient(c.grad, c.output) : c.grad;
+  const Tensor both = apply_op(conv_kernel_bias_grad_op(), {x, dz}, with_size(c.attrs, w.shape(), 0));
+  const std::int64_t nw = w.shape().num_elements();
+  return {apply_op(conv_transpose_op(), {dz, w}, input_size_attrs(c.attrs, x)),
+          reshape(slice(both, {0}, {nw}), w.shape()), slice(both, {nw}, {w.shape()[-1]})};
+}
+
+const OpDef& conv_bias_op() {
+  static const OpDef def{"conv_bias", 3, infer_conv_bias, conv_bias_kernel, grad_conv_bias, false};
+  return def;
+}
+
 // ---- conv_transpose: (dy, w) -> dx, the adjoint of conv in its input ----------------------------
 
 TensorSpec infer_conv_transpose(const std::vector<TensorSpec>& in, Attrs& attrs) {
@@ -233,6 +284,48 @@ std::vector<Tensor> grad_conv_kernel_grad(const GradContext& c) {
 const OpDef& conv_kernel_grad_op() {
   static const OpDef def{"conv_kernel_grad", 2, infer_conv_kernel_grad, conv_kernel_grad_kernel,
                          grad_conv_kernel_grad, false};
+  return def;
+}
+
+// ---- conv_kernel_bias_grad: (x, dz) -> [dw | db] flattened, db = dz summed over its rows ---------
+
+TensorSpec infer_conv_kernel_bias_grad(const std::vector<TensorSpec>& in, Attrs& attrs) {
+  const TensorSpec dw = infer_conv_kernel_grad(in, attrs);
+  return {Shape{dw.shape.num_elements() + dw.shape[-1]}, dw.dtype};
+}
+
+void conv_kernel_bias_grad_kernel(const KernelArgs& k) {
+  const ConvParams p = detail::unpack(*k.attrs);
+  const cpu::ConvGeometry g = detail::make_geometry(p, k.input_shapes[0], p.size, k.input_shapes[1], p.groups);
+  const std::int64_t nw = k.output_shape->num_elements() - g.f;
+  dispatch_floating(k.output_dtype, "conv_kernel_bias_grad", [&](auto zero) {
+    using T = decltype(zero);
+    T* out = static_cast<T*>(k.output);
+    cpu::conv_backward_kernel(g, static_cast<const T*>(k.inputs[0]), static_cast<const T*>(k.inputs[1]), out,
+                              out + nw);
+  });
+}
+
+// Linear in each input: with G = [Gw | Gb], dx = conv_transpose(dz, Gw) (db does not depend
+// on x) and d(dz) = conv(x, Gw) + Gb.
+std::vector<Tensor> grad_conv_kernel_bias_grad(const GradContext& c) {
+  const Tensor& x = c.inputs[0];
+  const Tensor& dz = c.inputs[1];
+  const ConvParams p = detail::unpack(c.attrs);
+  Shape kernel_shape;
+  for (int i = 0; i < p.d; ++i) kernel_shape.push_back(p.size[i]);
+  kernel_shape.push_back(x.shape()[-1] / p.groups);
+  kernel_shape.push_back(dz.shape()[-1]);
+  const std::int64_t nw = kernel_shape.num_elements();
+  const Tensor gw = reshape(slice(c.grad, {0}, {nw}), kernel_shape);
+  const Tensor gb = slice(c.grad, {nw}, {dz.shape()[-1]});
+  return {apply_op(conv_transpose_op(), {dz, gw}, input_size_attrs(c.attrs, x)),
+          add(apply_op(conv_op(), {x, gw}, c.attrs), gb)};
+}
+
+const OpDef& conv_kernel_bias_grad_op() {
+  static const OpDef def{"conv_kernel_bias_grad", 2, infer_conv_kernel_bias_grad, conv_kernel_bias_grad_kernel,
+                         grad_conv_kernel_bias_grad, false};
   return def;
 }
 
@@ -489,8 +582,20 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<std::int64_t, std::int64
 }
 
 namespace detail {
+
+Tensor conv_bias(const Tensor& inputs, const Tensor& kernel, const Tensor& bias, bool relu, const Ints& strides,
+                 const std::string& padding, const Ints& dilation_rate) {
+  const int d = spatial_dims(inputs, "conv_bias");
+  Attrs attrs;
+  detail::pack(make_params(d, strides, padding, dilation_rate, "conv_bias", /*allow_causal=*/true), attrs);
+  attrs.flag = relu;
+  return apply_op(conv_bias_op(), {inputs, kernel, bias}, attrs);
+}
+
 void register_conv_ops(OpList& ops) {
-  for (const OpDef* op : {&conv_op(), &conv_transpose_op(), &conv_kernel_grad_op(), &pad_op()}) ops.push_back(op);
+  for (const OpDef* op : {&conv_op(), &conv_bias_op(), &conv_transpose_op(), &conv_kernel_grad_op(),
+                          &conv_kernel_bias_grad_op(), &pad_op()})
+    ops.push_back(op);
 }
 }  // namespace detail
 

@@ -142,6 +142,20 @@ inline void expand_tuple(const std::vector<std::int64_t>& v, int d, const char* 
   }
 }
 
+// ---- the conv layers' fused op (internal: Keras has no public op for it) ----
+
+/// relu(conv(inputs, kernel) + bias) when `relu`, else conv(inputs, kernel) + bias, channels
+/// last, as one op: the bias and relu are applied as each output row is finished, and the
+/// gradient masks the output gradient once (folded into a max-pooling gradient when the
+/// output feeds one). Arguments as ops::conv's; bias (filters).
+Tensor conv_bias(const Tensor& inputs, const Tensor& kernel, const Tensor& bias, bool relu,
+                 const std::vector<std::int64_t>& strides, const std::string& padding,
+                 const std::vector<std::int64_t>& dilation_rate);
+
+/// The gradient of y = relu(z) given the gradient in y: where(y > 0, grad, 0), or one masked
+/// max-pooling gradient when `grad` is a traced max_pool_grad(y, dy) (pooling.cpp).
+Tensor relu_gradient(const Tensor& grad, const Tensor& y);
+
 // "channels_last" -> false, "channels_first" -> true; ValueError otherwise.
 inline bool parse_channels_first(const std::string& data_format) {
   if (data_format == "channels_last") return false;

@@ -6,6 +6,11 @@
 //   h' = max_pool_gather(x, h)      dh = max_pool_grad(x, G)            argmax is locally constant)
 //   y = average_pool(x)             dx = average_pool_grad(dy, x)      (x only lends its shape)
 //   dx = average_pool_grad(dy, x)   d(dy) = average_pool(G)
+//
+// max_pool_grad and max_pool_gather with attrs.flag set fold in the gradient of a relu whose
+// output x is: only windows whose maximum is > 0 pass gradient. The flag travels with the attrs
+// through their gradients (each is the other's adjoint either way). relu_gradient() below
+// builds them from the conv layers' fused op's gradient.
 #include "../backend/cpu/conv_pooling.h"
 #include "conv_params.h"
 #include "families.h"
@@ -106,7 +111,7 @@ void max_pool_grad_kernel(const KernelArgs& k) {
   dispatch_floating(k.output_dtype, "max_pool_grad", [&](auto zero) {
     using T = decltype(zero);
     cpu::max_pool_backward(g, static_cast<const T*>(k.inputs[0]), static_cast<const T*>(k.inputs[1]),
-                           static_cast<T*>(k.output));
+                           static_cast<T*>(k.output), k.attrs->flag);
   });
 }
 
@@ -137,7 +142,7 @@ void max_pool_gather_kernel(const KernelArgs& k) {
   dispatch_floating(k.output_dtype, "max_pool_gather", [&](auto zero) {
     using T = decltype(zero);
     cpu::max_pool_gather(g, static_cast<const T*>(k.inputs[0]), static_cast<const T*>(k.inputs[1]),
-                         static_cast<T*>(k.output));
+                         static_cast<T*>(k.output), k.attrs->flag);
   });
 }
 
@@ -262,6 +267,21 @@ Tensor average_pool_grad(const Tensor& output_grad, const Tensor& inputs, const 
 }
 
 namespace detail {
+
+Tensor relu_gradient(const Tensor& grad, const Tensor& y) {
+  // grad = max_pool_grad(y, dy), still symbolic (a traced backward pass), with y the relu's own
+  // output: one masked pooling gradient instead of that pass plus the relu's where(y > 0). The
+  // unmasked node then has no consumer left and is not run.
+  const std::shared_ptr<Node>& node = grad.node();
+  if (grad.is_symbolic() && node->kind == NodeKind::op && node->op == &max_pool_grad_op() && !node->attrs.flag &&
+      node->inputs.size() == 2 && node->inputs[0] == y.node()) {
+    Attrs attrs = node->attrs;
+    attrs.flag = true;
+    return apply_op(max_pool_grad_op(), {y, Tensor(node->inputs[1])}, attrs);
+  }
+  return where(greater(y, Tensor::scalar(0, y.dtype())), grad, Tensor::scalar(0, grad.dtype()));
+}
+
 void register_pooling_ops(OpList& ops) {
   for (const OpDef* op : {&max_pool_op(), &max_pool_grad_op(), &max_pool_gather_op(), &average_pool_op(),
                           &average_pool_grad_op()})

@@ -2,7 +2,9 @@
 // gradients (each other's gradients, so these also cover gradients of gradients).
 #include "gradcheck.h"
 #include "keras/graph/autodiff.h"
+#include "keras/ops/op_def.h"
 #include "keras/ops/ops.h"
+#include "ops/conv_params.h"
 
 using keras::Tensor;
 namespace ops = keras::ops;
@@ -25,6 +27,51 @@ KERAS_GRADCHECK({"conv", "depthwise, multiplier 2", {{2, 5, 5, 3}, {3, 3, 3, 2}}
                  [](const In& in) { return ops::depthwise_conv(in[0], in[1], {2}, "same"); }});
 KERAS_GRADCHECK({"conv", "separable", {{1, 5, 5, 2}, {3, 3, 2, 2}, {1, 1, 4, 3}},
                  [](const In& in) { return ops::separable_conv(in[0], in[1], in[2], {1}, "same"); }});
+
+// ---- conv_bias (the conv layers' fused conv + bias (+ relu)) ----
+KERAS_GRADCHECK({"conv_bias", "2-D one channel, relu", {{2, 5, 5, 1}, {3, 3, 1, 4}, {4}},
+                 [](const In& in) {
+                   return ops::detail::conv_bias(in[0], in[1], in[2], true, {1}, "valid", {1});
+                 }});
+KERAS_GRADCHECK({"conv_bias", "2-D same, stride 2, 2 groups, relu", {{1, 5, 4, 4}, {3, 2, 2, 4}, {4}},
+                 [](const In& in) {
+                   return ops::detail::conv_bias(in[0], in[1], in[2], true, {2, 1}, "same", {1});
+                 }});
+KERAS_GRADCHECK({"conv_bias", "1-D causal, dilation 2, linear", {{2, 6, 2}, {2, 2, 3}, {3}},
+                 [](const In& in) {
+                   return ops::detail::conv_bias(in[0], in[1], in[2], false, {1}, "causal", {2});
+                 }});
+KERAS_GRADCHECK({"conv_bias", "relu then max pool (the masked pooling gradient when traced)",
+                 {{2, 6, 6, 2}, {3, 3, 2, 3}, {3}},
+                 [](const In& in) {
+                   return ops::max_pool(ops::detail::conv_bias(in[0], in[1], in[2], true, {1}, "valid", {1}), {2});
+                 }});
+
+// ---- conv_kernel_bias_grad: conv_bias's [dw | db] ----
+static Tensor kernel_bias_grad(const Tensor& x, const Tensor& dz, std::int64_t k, std::int64_t stride,
+                               std::int64_t groups, keras::ops::detail::PadMode mode) {
+  keras::ops::detail::ConvParams p;
+  p.d = x.rank() - 2;
+  p.mode = mode;
+  p.groups = groups;
+  for (int i = 0; i < p.d; ++i) p.size[i] = k, p.stride[i] = stride;
+  keras::Attrs attrs;
+  keras::ops::detail::pack(p, attrs);
+  return keras::apply_op(keras::find_op("conv_kernel_bias_grad"), {x, dz}, attrs);
+}
+KERAS_GRADCHECK({"conv_kernel_bias_grad", "2-D valid 3x3", {{2, 5, 4, 3}, {2, 3, 2, 2}},
+                 [](const In& in) { return kernel_bias_grad(in[0], in[1], 3, 1, 1, keras::ops::detail::kPadValid); }});
+KERAS_GRADCHECK({"conv_kernel_bias_grad", "2-D same, stride 2, 2 groups", {{1, 5, 5, 4}, {1, 3, 3, 4}},
+                 [](const In& in) { return kernel_bias_grad(in[0], in[1], 2, 2, 2, keras::ops::detail::kPadSame); }});
+KERAS_GRADCHECK({"conv_kernel_bias_grad", "second order: gradient of conv_bias's gradients",
+                 {{1, 4, 4, 2}, {2, 2, 2, 3}, {3}},
+                 [](const In& in) {
+                   keras::GradientTape tape;
+                   Tensor y = ops::detail::conv_bias(in[0], in[1], in[2], false, {1}, "same", {1});
+                   Tensor loss = ops::sum(ops::multiply(ops::square(y), ops::full_like(y, 0.5)));
+                   const auto g = tape.gradient(loss, {in[1], in[2]});
+                   return ops::concatenate({ops::reshape(g[0], {-1}), g[1]}, 0);
+                 }});
 
 // ---- conv_transpose (Keras's transposed convolution, and conv's input gradient) ----
 KERAS_GRADCHECK({"conv_transpose", "2-D same, stride 2", {{1, 3, 3, 2}, {3, 3, 4, 2}},
@@ -59,6 +106,34 @@ KERAS_GRADCHECK({"max_pool_grad", "2-D same", {{1, 5, 5, 2}, {1, 3, 3, 2}},
                  [](const In& in) { return ops::max_pool_grad(in[0], in[1], {2}, {2}, "same"); }});
 KERAS_GRADCHECK({"max_pool_gather", "2-D same", {{1, 5, 5, 2}, {1, 5, 5, 2}},
                  [](const In& in) { return ops::max_pool_gather(in[0], in[1], {2}, {2}, "same"); }});
+// With attrs.flag the pooled input is a relu's output and the relu's gradient is folded in;
+// inputs in [-1, 1] leave windows whose maximum is negative.
+static Tensor masked_pool_op(const char* op, const Tensor& x, const Tensor& g, std::int64_t pool, std::int64_t stride,
+                      keras::ops::detail::PadMode mode) {
+  keras::ops::detail::ConvParams p;
+  p.d = x.rank() - 2;
+  p.mode = mode;
+  for (int i = 0; i < p.d; ++i) p.size[i] = pool, p.stride[i] = stride;
+  keras::Attrs attrs;
+  keras::ops::detail::pack(p, attrs);
+  attrs.flag = true;
+  return keras::apply_op(keras::find_op(op), {x, g}, attrs);
+}
+KERAS_GRADCHECK({"max_pool_grad", "relu-masked, 2-D same", {{1, 5, 5, 2}, {1, 3, 3, 2}},
+                 [](const In& in) {
+                   return masked_pool_op("max_pool_grad", in[0], in[1], 2, 2, keras::ops::detail::kPadSame);
+                 },
+                 -1.0, 1.0});
+KERAS_GRADCHECK({"max_pool_grad", "relu-masked, 1-D overlapping windows", {{2, 7, 3}, {2, 5, 3}},
+                 [](const In& in) {
+                   return masked_pool_op("max_pool_grad", in[0], in[1], 3, 1, keras::ops::detail::kPadValid);
+                 },
+                 -1.0, 1.0});
+KERAS_GRADCHECK({"max_pool_gather", "relu-masked, 2-D valid", {{1, 5, 5, 2}, {1, 5, 5, 2}},
+                 [](const In& in) {
+                   return masked_pool_op("max_pool_gather", in[0], in[1], 2, 2, keras::ops::detail::kPadValid);
+                 },
+                 -1.0, 1.0});
 KERAS_GRADCHECK({"average_pool_grad", "2-D same, pool 3, stride 2", {{1, 3, 2, 2}, {1, 5, 4, 2}},
                  [](const In& in) { return ops::average_pool_grad(in[0], in[1], {3}, {2}, "same"); }});
 

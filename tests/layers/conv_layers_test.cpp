@@ -30,6 +30,8 @@ KERAS_LAYER_CASES({
     {"Conv2D channels_first, no bias", factory<Conv2D>(2, Ints{3}, ConvOptions{.data_format = "channels_first", .use_bias = false, .dtype = f64}),
                {2, 3, 5, 4}, {2, 2, 3, 2}},
     {"Conv3D", factory<Conv3D>(2, Ints{2, 2, 2}, ConvOptions{.dtype = f64}), {1, 3, 4, 3, 2}, {1, 2, 3, 2, 2}},
+    {"Conv2D relu (fused conv + bias + relu)", factory<Conv2D>(3, Ints{3, 3}, ConvOptions{.activation = "relu", .dtype = f64}),
+               {2, 6, 5, 2}, {2, 4, 3, 3}},
     {"Conv1DTranspose", factory<Conv1DTranspose>(2, Ints{3}, ConvTransposeOptions{.strides = {2}, .dtype = f64}),
                {2, 4, 3}, {2, 9, 2}},
     {"Conv2DTranspose same, output_padding", factory<Conv2DTranspose>(3, Ints{3, 3},

@@ -78,6 +78,33 @@ void add_into(T* __restrict dst, const T* __restrict src, std::int64_t n) {
   for (std::int64_t j = 0; j < n; ++j) dst[j] += src[j];
 }
 
+// out[j] += sum of rows [0, rows) of column j (rows ld apart), added in row order into a
+// partial that is then added to out: the same sums whichever thread runs it.
+template <typename T>
+inline void add_column_sums(const T* __restrict src, std::int64_t rows, std::int64_t cols, std::int64_t ld,
+                            T* __restrict out) {
+  constexpr std::int64_t kBlock = 64;
+  T partial[kBlock];
+  for (std::int64_t j0 = 0; j0 < cols; j0 += kBlock) {
+    const std::int64_t n = std::min(kBlock, cols - j0);
+    std::fill(partial, partial + n, T(0));
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t j = 0; j < n; ++j) partial[j] += src[r * ld + j0 + j];
+    for (std::int64_t j = 0; j < n; ++j) out[j0 + j] += partial[j];
+  }
+}
+
+// out (cols) = the column sums of src (rows, cols), in blocks of rows added in order; nothing
+// when out is null.
+template <typename T>
+void column_sums(const T* src, std::int64_t rows, std::int64_t cols, T* out) {
+  if (!out) return;
+  std::fill(out, out + cols, T(0));
+  constexpr std::int64_t kRows = 256;
+  for (std::int64_t r0 = 0; r0 < rows; r0 += kRows)
+    add_column_sums(src + r0 * cols, std::min(kRows, rows - r0), cols, cols, out);
+}
+
 // dst += src, then src = 0.
 template <typename T>
 void take_channels(T* __restrict dst, T* __restrict src, std::int64_t n) {
@@ -91,6 +118,44 @@ void take_channels(T* __restrict dst, T* __restrict src, std::int64_t n) {
     dst[j] += src[j];
     src[j] = T(0);
   }
+}
+
+// max(v, 0) keeping nan, as the relu op computes it.
+template <typename T>
+inline T relu_of(T v) {
+  return (v > T(0) || v != v) ? v : T(0);
+}
+
+template <typename T, bool kBias, bool kRelu>
+void epilogue_rows(const T* __restrict bias, std::int64_t rows, std::int64_t f, std::int64_t ld, T* __restrict y) {
+  using Vec = typename Vector32<T>::type;
+  constexpr std::int64_t kLanes = 32 / sizeof(T);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    T* __restrict yr = y + r * ld;
+    std::int64_t j = 0;
+    for (; j + kLanes <= f; j += kLanes) {
+      Vec v = load_vec(yr + j);
+      if constexpr (kBias) v += load_vec(bias + j);
+      if constexpr (kRelu) v = ((v > Vec{}) | (v != v)) ? v : Vec{};
+      store_vec(yr + j, v);
+    }
+    for (; j < f; ++j) {
+      T v = yr[j];
+      if constexpr (kBias) v += bias[j];
+      if constexpr (kRelu) v = relu_of(v);
+      yr[j] = v;
+    }
+  }
+}
+
+// The epilogue over rows (f values each, ld apart) of y; `bias` is the epilogue's, offset to
+// the first of these filters.
+template <typename T>
+void apply_epilogue(const ConvEpilogue<T>& e, const T* bias, std::int64_t rows, std::int64_t f, std::int64_t ld,
+                    T* y) {
+  if (bias && e.relu) epilogue_rows<T, true, true>(bias, rows, f, ld, y);
+  else if (bias) epilogue_rows<T, true, false>(bias, rows, f, ld, y);
+  else if (e.relu) epilogue_rows<T, false, true>(bias, rows, f, ld, y);
 }
 
 // Calls fn(first entry, entries) for each run of a row's tap list whose input channels are
@@ -250,9 +315,12 @@ template <typename T, int VB, int R, int KV>
 
 // Output rows [begin, end): border positions one at a time with their in-bounds taps, interior
 // ones R at a time.
+// The epilogue runs on each line's rows just written (in L1), not in the register blocks:
+// there it made GCC schedule the blocks far worse.
 template <typename T, int VB, int R, int KV>
 [[gnu::always_inline]] inline void one_channel_forward_rows(const ConvGeometry& g, const T* x, const T* w, T* y,
-                                                            std::int64_t begin, std::int64_t end) {
+                                                            const ConvEpilogue<T>& epilogue, std::int64_t begin,
+                                                            std::int64_t end) {
   const std::int64_t f = g.f, step = g.stride[2];
   std::int64_t* border_tap = border_buffer(g);
   std::int64_t* border_off = border_tap + g.taps();
@@ -273,6 +341,7 @@ template <typename T, int VB, int R, int KV>
       one_channel_positions<T, VB, 1, KV>(x + o2 * step, step, w, border_tap, border_off, static_cast<int>(count),
                                           f, y + (r + o2 - b) * f);
     }
+    apply_epilogue(epilogue, epilogue.bias, e - b, f, f, y + r * f);
   });
 }
 
@@ -339,14 +408,16 @@ template <typename T, int VB, int UB, int CHUNK>
 // dw[tap, j] += sum over all rows of x[row's tap] * dy[row, j]. Per line: border positions
 // added directly, the interior through register blocks (pairs of units when both are whole),
 // a partial unit lane by lane in the same order.
+// With db, also db[j] += the line's sum of dy[., j] (rows in order), while its rows are in L1.
 template <typename T, int VB, int CHUNK2, int CHUNK1>
 [[gnu::always_inline]] inline void one_channel_dw_units(const ConvGeometry& g, const T* x, const T* dy, T* dw,
-                                                        std::int64_t ub, std::int64_t ue) {
+                                                        T* db, std::int64_t ub, std::int64_t ue) {
   constexpr std::int64_t L = VB / static_cast<std::int64_t>(sizeof(T));
   const std::int64_t rows = g.n * g.out_positions(), f = g.f, step = g.stride[2];
   for_each_line(g, 0, rows, [&](std::int64_t r, std::int64_t b, std::int64_t e, const TapLine& line) {
     const std::int64_t ib = std::clamp(line.lo, b, e), ie = std::clamp(line.hi, ib, e);
     const std::int64_t j0 = ub * L, j1 = std::min(f, ue * L);
+    if (db) add_column_sums(dy + r * f + j0, e - b, j1 - j0, f, db + j0);
     auto border = [&](std::int64_t o2) {
       const T* dyr = dy + (r + o2 - b) * f;
       for (std::int64_t i = 0; i < line.count; ++i) {
@@ -392,12 +463,14 @@ template <typename T, int VB, int CHUNK2, int CHUNK1>
 // AVX2: 2 positions x 4 vectors (8 accumulators); pairs of units take 6 taps at a time (12
 // accumulators, 2 dy vectors, a broadcast: 15 of 16 registers), single units 9.
 template <typename T>
-void one_channel_forward_narrow(const ConvGeometry& g, const T* x, const T* w, T* y, std::int64_t b, std::int64_t e) {
-  one_channel_forward_rows<T, 32, 2, 4>(g, x, w, y, b, e);
+void one_channel_forward_narrow(const ConvGeometry& g, const T* x, const T* w, T* y, const ConvEpilogue<T>& epilogue,
+                                std::int64_t b, std::int64_t e) {
+  one_channel_forward_rows<T, 32, 2, 4>(g, x, w, y, epilogue, b, e);
 }
 template <typename T>
-void one_channel_dw_narrow(const ConvGeometry& g, const T* x, const T* dy, T* dw, std::int64_t ub, std::int64_t ue) {
-  one_channel_dw_units<T, 32, 6, 9>(g, x, dy, dw, ub, ue);
+void one_channel_dw_narrow(const ConvGeometry& g, const T* x, const T* dy, T* dw, T* db, std::int64_t ub,
+                           std::int64_t ue) {
+  one_channel_dw_units<T, 32, 6, 9>(g, x, dy, dw, db, ub, ue);
 }
 
 #if KERAS_HAS_WIDE_VARIANT
@@ -405,13 +478,14 @@ void one_channel_dw_narrow(const ConvGeometry& g, const T* x, const T* dy, T* dw
 // flatten compiles everything they call (the line walk, its lambdas) for AVX-512 as well.
 template <typename T>
 KERAS_WIDE_TARGET [[gnu::flatten]] void one_channel_forward_wide(const ConvGeometry& g, const T* x, const T* w, T* y,
-                                                                 std::int64_t b, std::int64_t e) {
-  one_channel_forward_rows<T, 64, 4, 2>(g, x, w, y, b, e);
+                                                                 const ConvEpilogue<T>& epilogue, std::int64_t b,
+                                                                 std::int64_t e) {
+  one_channel_forward_rows<T, 64, 4, 2>(g, x, w, y, epilogue, b, e);
 }
 template <typename T>
-KERAS_WIDE_TARGET [[gnu::flatten]] void one_channel_dw_wide(const ConvGeometry& g, const T* x, const T* dy, T* dw,
+KERAS_WIDE_TARGET [[gnu::flatten]] void one_channel_dw_wide(const ConvGeometry& g, const T* x, const T* dy, T* dw, T* db,
                                                             std::int64_t ub, std::int64_t ue) {
-  one_channel_dw_units<T, 64, 9, 9>(g, x, dy, dw, ub, ue);
+  one_channel_dw_units<T, 64, 9, 9>(g, x, dy, dw, db, ub, ue);
 }
 #endif
 
@@ -428,14 +502,14 @@ bool use_wide() {
 }
 
 template <typename T>
-void one_channel_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
+void one_channel_forward(const ConvGeometry& g, const T* x, const T* w, T* y, const ConvEpilogue<T>& epilogue) {
   const std::int64_t rows = g.n * g.out_positions();
   const bool wide = use_wide();
   parallel_for(rows, std::max<std::int64_t>(1, 4096 / (g.f * g.taps())), [&](std::int64_t b, std::int64_t e) {
 #if KERAS_HAS_WIDE_VARIANT
-    if (wide) return one_channel_forward_wide(g, x, w, y, b, e);
+    if (wide) return one_channel_forward_wide(g, x, w, y, epilogue, b, e);
 #endif
-    one_channel_forward_narrow(g, x, w, y, b, e);
+    one_channel_forward_narrow(g, x, w, y, epilogue, b, e);
   });
 }
 
@@ -443,22 +517,23 @@ void one_channel_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
 // element's sum runs in a fixed order whichever thread takes its unit, so results do not
 // depend on the thread count.
 template <typename T>
-void one_channel_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
+void one_channel_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw, T* db) {
   const bool wide = use_wide();
   const std::int64_t lanes = (wide ? 64 : 32) / static_cast<std::int64_t>(sizeof(T));
   std::fill(dw, dw + g.taps() * g.f, T(0));
+  if (db) std::fill(db, db + g.f, T(0));
   parallel_for((g.f + lanes - 1) / lanes, 1, [&](std::int64_t ub, std::int64_t ue) {
 #if KERAS_HAS_WIDE_VARIANT
-    if (wide) return one_channel_dw_wide(g, x, dy, dw, ub, ue);
+    if (wide) return one_channel_dw_wide(g, x, dy, dw, db, ub, ue);
 #endif
-    one_channel_dw_narrow(g, x, dy, dw, ub, ue);
+    one_channel_dw_narrow(g, x, dy, dw, db, ub, ue);
   });
 }
 
 // ---- one input channel per group (depthwise): direct loops over the output channels ------
 
 template <typename T>
-void depthwise_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
+void depthwise_forward(const ConvGeometry& g, const T* x, const T* w, T* y, const ConvEpilogue<T>& epilogue) {
   const std::int64_t rows = g.n * g.out_positions(), f = g.f, fg = g.fg();
   parallel_for(rows, std::max<std::int64_t>(1, 4096 / (f * g.taps())), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t r = begin; r < end; ++r) {
@@ -481,6 +556,7 @@ void depthwise_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
           }
         }
       });
+      apply_epilogue(epilogue, epilogue.bias, 1, f, f, yr);
     }
   });
 }
@@ -538,15 +614,25 @@ void conv_allow_wide_isa(bool allow) { wide_allowed.store(allow, std::memory_ord
 // ---- im2col + gemm ---------------------------------------------------------------------------
 
 template <typename T>
-void conv_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
+void conv_forward(const ConvGeometry& g, const T* x, const T* w, T* y, ConvEpilogue<T> epilogue) {
   const std::int64_t rows = g.n * g.out_positions();
   if (rows == 0 || g.f == 0) return;
-  if (g.c == 0) return std::fill(y, y + rows * g.f, T(0));
-  if (g.c == 1 && g.groups == 1) return one_channel_forward(g, x, w, y);
-  if (g.cg() == 1) return depthwise_forward(g, x, w, y);
+  // Rows of y are independent and the epilogue is per element: applying it to a chunk's rows
+  // right after their product (still in cache) gives the values of a separate pass.
+  auto finish = [&](std::int64_t r0, std::int64_t r1) {
+    apply_epilogue(epilogue, epilogue.bias, r1 - r0, g.f, g.f, y + r0 * g.f);
+  };
+  if (g.c == 0) {
+    std::fill(y, y + rows * g.f, T(0));
+    return finish(0, rows);
+  }
+  if (g.c == 1 && g.groups == 1) return one_channel_forward(g, x, w, y, epilogue);
+  if (g.cg() == 1) return depthwise_forward(g, x, w, y, epilogue);
   const std::int64_t cg = g.cg(), fg = g.fg(), width = g.taps() * cg;
   if (g.is_pointwise()) {
     gemm(false, false, rows, g.f, g.c, x, g.c, w, g.f, T(0), y, g.f);
+    if (epilogue.bias || epilogue.relu)
+      parallel_for(rows, std::max<std::int64_t>(1, 16384 / g.f), finish);
     return;
   }
   const std::int64_t step = chunk_rows(g), chunks = (rows + step - 1) / step;
@@ -558,6 +644,7 @@ void conv_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
         const std::int64_t r0 = c * step, r1 = std::min(rows, r0 + step);
         im2col(g, x, 0, r0, r1, cols);
         gemm(false, false, r1 - r0, g.f, width, cols, width, w, g.f, T(0), y + r0 * g.f, g.f);
+        finish(r0, r1);
       }
     });
     return;
@@ -570,6 +657,7 @@ void conv_forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
       // y[r0:r1, group's filters] = cols @ w[:, group's filters]
       gemm(false, false, r1 - r0, fg, width, cols, width, w + grp * fg, g.f, T(0), y + r0 * g.f + grp * fg, g.f);
     }
+    finish(r0, r1);
   }
 }
 
@@ -617,27 +705,37 @@ void conv_backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx) 
 }
 
 template <typename T>
-void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
+void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw, T* db) {
   const std::int64_t rows = g.n * g.out_positions();
-  if (rows == 0 || g.f == 0 || g.c == 0) return std::fill(dw, dw + g.taps() * g.cg() * g.f, T(0));
-  if (g.cg() == 1 && g.groups > 1) return depthwise_backward_kernel(g, x, dy, dw);
-  if (g.c == 1 && g.groups == 1 && !g.is_pointwise()) return one_channel_backward_kernel(g, x, dy, dw);
+  if (rows == 0 || g.f == 0 || g.c == 0) {
+    if (db) std::fill(db, db + g.f, T(0));
+    return std::fill(dw, dw + g.taps() * g.cg() * g.f, T(0));
+  }
+  if (g.c == 1 && g.groups == 1 && !g.is_pointwise()) return one_channel_backward_kernel(g, x, dy, dw, db);
+  if (g.cg() == 1 && g.groups > 1) {
+    depthwise_backward_kernel(g, x, dy, dw);
+    return column_sums(dy, rows, g.f, db);
+  }
   const std::int64_t cg = g.cg(), fg = g.fg(), width = g.taps() * cg;
   if (g.is_pointwise()) {
     gemm(true, false, g.c, g.f, rows, x, g.c, dy, g.f, T(0), dw, g.f);
-    return;
+    return column_sums(dy, rows, g.f, db);
   }
   const std::int64_t step = chunk_rows(g), chunks = (rows + step - 1) / step, size = width * g.f;
   if (g.groups == 1) {
     // Each chunk's product goes to its own slice, and the slices are added in chunk order: the
     // chunks are fixed by the shapes alone, so the sum is the same whatever the thread count.
-    T* partial = chunks > 1 ? scratch<T, Scratch::partials>(chunks * size) : dw;
+    // The bias's column sums likewise, each taken right after its chunk's product (dy's rows
+    // still in cache).
+    T* partial = chunks > 1 ? scratch<T, Scratch::partials>(chunks * (size + g.f)) : dw;
+    T* partial_db = chunks > 1 ? partial + chunks * size : db;
     auto chunk_product = [&](std::int64_t c0, std::int64_t c1) {
       T* cols = scratch<T, Scratch::columns>(std::min(step, rows) * width);
       for (std::int64_t c = c0; c < c1; ++c) {
         const std::int64_t r0 = c * step, r1 = std::min(rows, r0 + step);
         im2col(g, x, 0, r0, r1, cols);
         gemm(true, false, width, g.f, r1 - r0, cols, width, dy + r0 * g.f, g.f, T(0), partial + c * size, g.f);
+        if (db) column_sums(dy + r0 * g.f, r1 - r0, g.f, partial_db + c * g.f);
       }
     };
     if (chunks_across_threads(g, chunks)) parallel_for(chunks, 1, chunk_product);
@@ -645,6 +743,10 @@ void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw)
     if (chunks > 1) {
       std::copy(partial, partial + size, dw);
       for (std::int64_t c = 1; c < chunks; ++c) add_into(dw, partial + c * size, size);
+      if (db) {
+        std::copy(partial_db, partial_db + g.f, db);
+        for (std::int64_t c = 1; c < chunks; ++c) add_into(db, partial_db + c * g.f, g.f);
+      }
     }
     return;
   }
@@ -658,6 +760,7 @@ void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw)
       gemm(true, false, width, fg, r1 - r0, cols, width, dy + r0 * g.f + grp * fg, g.f, T(1), dw + grp * fg, g.f);
     }
   }
+  column_sums(dy, rows, g.f, db);
 }
 
 // ---- reference twins -------------------------------------------------------------------------
@@ -734,9 +837,9 @@ void conv_backward_kernel_reference(const ConvGeometry& g, const T* x, const T* 
 }
 
 #define KERAS_CONV_INSTANTIATE(T)                                                                \
-  template void conv_forward<T>(const ConvGeometry&, const T*, const T*, T*);                    \
+  template void conv_forward<T>(const ConvGeometry&, const T*, const T*, T*, ConvEpilogue<T>);   \
   template void conv_backward_input<T>(const ConvGeometry&, const T*, const T*, T*);             \
-  template void conv_backward_kernel<T>(const ConvGeometry&, const T*, const T*, T*);            \
+  template void conv_backward_kernel<T>(const ConvGeometry&, const T*, const T*, T*, T*);        \
   template void conv_forward_reference<T>(const ConvGeometry&, const T*, const T*, T*);          \
   template void conv_backward_input_reference<T>(const ConvGeometry&, const T*, const T*, T*);   \
   template void conv_backward_kernel_reference<T>(const ConvGeometry&, const T*, const T*, T*);

@@ -212,12 +212,23 @@ void for_each_row(const ConvGeometry& g, std::int64_t r0, std::int64_t r1, F&& f
   });
 }
 
+// What conv_forward applies to each output element once its sum is complete (while the row
+// is still in registers or cache): y = relu(y + bias[j]) for filter j; no bias when null, no
+// relu unless set. The same roundings as a separate add and relu, so the same values.
 template <typename T>
-void conv_forward(const ConvGeometry& g, const T* x, const T* w, T* y);
+struct ConvEpilogue {
+  const T* bias = nullptr;  // (f)
+  bool relu = false;        // max(y, 0), keeping nan (as the relu op does)
+};
+
+template <typename T>
+void conv_forward(const ConvGeometry& g, const T* x, const T* w, T* y, ConvEpilogue<T> epilogue = {});
 template <typename T>
 void conv_backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx);
+// With db (f), also db = the sums of dy over its rows: the gradient of a bias added to y,
+// taken while dy's rows are in cache for dw.
 template <typename T>
-void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw);
+void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw, T* db = nullptr);
 
 // Tests only: false makes the one-input-channel kernels use their AVX2 versions even where
 // AVX-512 is available (both compute the same values; the tests check that they do).

@@ -6,9 +6,14 @@
 // Window positions in the padding are excluded: a max ignores them, an average divides by
 // the number of positions inside the input (TensorFlow's "same" pooling).
 // Ties in a max window go to the first position in row-major window order.
+//
+// relu_mask (max_pool_backward, max_pool_gather): x is a relu's output and the relu's gradient
+// is folded in: a window whose maximum is not > 0 passes no gradient (where(x > 0, ., 0) on the
+// unmasked result, computed without a pass of its own).
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "conv.h"
@@ -57,7 +62,7 @@ void window_max(const T* xs, const std::int64_t* off, std::int64_t count, std::i
 // For a window of count >= 1 entries and disjoint windows: writes the window's whole dx, dy at
 // each channel's argmax entry and zero elsewhere. The argmax is the one window_argmax finds
 // (the first maximum), kept in registers for whole vectors of channels.
-template <typename T>
+template <typename T, bool kReluMask>
 void window_grad_disjoint(const T* xs, T* dxs, const std::int64_t* off, std::int64_t count, std::int64_t c,
                           const T* __restrict dyr) {
   using Vec = typename conv_detail::Vector32<T>::type;
@@ -71,7 +76,8 @@ void window_grad_disjoint(const T* xs, T* dxs, const std::int64_t* off, std::int
       best = take ? v : best;
       which = take ? Vec{} + static_cast<T>(i) : which;
     }
-    const Vec d = load_vec(dyr + j);
+    Vec d = load_vec(dyr + j);
+    if constexpr (kReluMask) d = best > Vec{} ? d : Vec{};
     for (std::int64_t i = 0; i < count; ++i) store_vec(dxs + off[i] + j, which == static_cast<T>(i) ? d : Vec{});
   }
   for (; j < c; ++j) {
@@ -79,7 +85,8 @@ void window_grad_disjoint(const T* xs, T* dxs, const std::int64_t* off, std::int
     std::int64_t which = 0;
     for (std::int64_t i = 1; i < count; ++i)
       if (xs[off[i] + j] > best) best = xs[off[i] + j], which = i;
-    for (std::int64_t i = 0; i < count; ++i) dxs[off[i] + j] = i == which ? dyr[j] : T(0);
+    const T d = !kReluMask || best > T(0) ? dyr[j] : T(0);
+    for (std::int64_t i = 0; i < count; ++i) dxs[off[i] + j] = i == which ? d : T(0);
   }
 }
 
@@ -154,21 +161,27 @@ void max_pool_forward(const ConvGeometry& g, const T* x, T* y) {
                });
 }
 
-// dx = zeros with each dy entry added at its window's argmax.
+// dx = zeros with each dy entry added at its window's argmax (where the maximum is > 0 only,
+// with relu_mask).
 template <typename T>
-void max_pool_backward(const ConvGeometry& g, const T* x, const T* dy, T* dx) {
+void max_pool_backward(const ConvGeometry& g, const T* x, const T* dy, T* dx, bool relu_mask = false) {
   const std::int64_t rows = g.n * g.out_positions(), c = g.c;
   if (pool_detail::windows_disjoint(g)) {
     pool_detail::zero_uncovered(g, dx);
-    parallel_for(rows, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(1, c * g.taps())),
-                 [&](std::int64_t begin, std::int64_t end) {
-                   for_each_row(g, begin, end,
-                                [&](std::int64_t r, std::int64_t count, const std::int64_t*, const std::int64_t* off,
-                                    std::int64_t shift) {
-                                  if (count > 0)
-                                    pool_detail::window_grad_disjoint(x + shift, dx + shift, off, count, c, dy + r * c);
-                                });
-                 });
+    auto grad = [&](auto masked) {
+      parallel_for(rows, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(1, c * g.taps())),
+                   [&](std::int64_t begin, std::int64_t end) {
+                     for_each_row(g, begin, end,
+                                  [&](std::int64_t r, std::int64_t count, const std::int64_t*,
+                                      const std::int64_t* off, std::int64_t shift) {
+                                    if (count > 0)
+                                      pool_detail::window_grad_disjoint<T, decltype(masked)::value>(
+                                          x + shift, dx + shift, off, count, c, dy + r * c);
+                                  });
+                   });
+    };
+    if (relu_mask) grad(std::true_type{});
+    else grad(std::false_type{});
     return;
   }
   // Overlapping windows add into shared positions: one thread, in row order.
@@ -181,13 +194,15 @@ void max_pool_backward(const ConvGeometry& g, const T* x, const T* dy, T* dx) {
                  if (count == 0) return;
                  pool_detail::window_argmax(x + shift, off, count, c, best, which);
                  for (std::int64_t j = 0; j < c; ++j)
-                   dx[shift + off[static_cast<std::int64_t>(which[j])] + j] += dy[r * c + j];
+                   if (!relu_mask || best[j] > T(0))
+                     dx[shift + off[static_cast<std::int64_t>(which[j])] + j] += dy[r * c + j];
                });
 }
 
-// out (shaped like y) = h read at each window's argmax: the adjoint of max_pool_backward in dy.
+// out (shaped like y) = h read at each window's argmax (zero where the maximum is not > 0, with
+// relu_mask): the adjoint of max_pool_backward in dy.
 template <typename T>
-void max_pool_gather(const ConvGeometry& g, const T* x, const T* h, T* out) {
+void max_pool_gather(const ConvGeometry& g, const T* x, const T* h, T* out, bool relu_mask = false) {
   const std::int64_t rows = g.n * g.out_positions(), c = g.c;
   parallel_for(rows, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(1, c * g.taps())),
                [&](std::int64_t begin, std::int64_t end) {
@@ -200,7 +215,9 @@ void max_pool_gather(const ConvGeometry& g, const T* x, const T* h, T* out) {
                                 if (count == 0) return std::fill(o, o + c, T(0));
                                 pool_detail::window_argmax(x + shift, off, count, c, best, which);
                                 for (std::int64_t j = 0; j < c; ++j)
-                                  o[j] = h[shift + off[static_cast<std::int64_t>(which[j])] + j];
+                                  o[j] = !relu_mask || best[j] > T(0)
+                                             ? h[shift + off[static_cast<std::int64_t>(which[j])] + j]
+                                             : T(0);
                               });
                });
 }
@@ -288,7 +305,7 @@ void max_pool_reference(const ConvGeometry& g, const T* x, T* y, std::int64_t* a
 }
 
 template <typename T>
-void max_pool_backward_reference(const ConvGeometry& g, const T* x, const T* dy, T* dx) {
+void max_pool_backward_reference(const ConvGeometry& g, const T* x, const T* dy, T* dx, bool relu_mask = false) {
   const std::int64_t ny = g.n * g.out_positions() * g.c;
   std::vector<T> y(static_cast<std::size_t>(ny));
   std::vector<std::int64_t> argmax(static_cast<std::size_t>(ny));
@@ -296,6 +313,9 @@ void max_pool_backward_reference(const ConvGeometry& g, const T* x, const T* dy,
   std::fill(dx, dx + g.n * g.in_positions() * g.c, T(0));
   for (std::int64_t i = 0; i < ny; ++i)
     if (argmax[static_cast<std::size_t>(i)] >= 0) dx[argmax[static_cast<std::size_t>(i)]] += dy[i];
+  if (relu_mask)  // relu's gradient, as its own pass
+    for (std::int64_t i = 0; i < g.n * g.in_positions() * g.c; ++i)
+      if (!(x[i] > T(0))) dx[i] = T(0);
 }
 
 template <typename T>
