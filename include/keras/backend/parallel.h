@@ -1,6 +1,7 @@
 #pragma once
 /// One thread pool for all of keras.cpp's CPU kernels. Tiny work runs inline on the calling
 /// thread: thread hand-off costs microseconds, more than small kernels take.
+#include <algorithm>
 #include <cstdint>
 #include <functional>  // kept: some includers rely on it
 #include <memory>
@@ -35,8 +36,22 @@ class FunctionRef<R(Args...)> {
   R (*call_)(void*, Args...);
 };
 
+namespace detail {
+void parallel_for_chunks(std::int64_t n, std::int64_t grain, FunctionRef<void(std::int64_t, std::int64_t)> fn);
+}  // namespace detail
+
 /// Calls fn(begin, end) over disjoint chunks covering [0, n). Runs inline when
-/// n < grain or only one thread is configured. fn must not throw.
-void parallel_for(std::int64_t n, std::int64_t grain, FunctionRef<void(std::int64_t, std::int64_t)> fn);
+/// n < 2 * grain (no chunk would reach grain) or only one thread is configured. fn must not
+/// throw.
+template <typename F>
+inline void parallel_for(std::int64_t n, std::int64_t grain, F&& fn) {
+  // Tiny work (most kernels of a small model) calls fn directly: no out-of-line call, no
+  // indirect call through FunctionRef, and fn can be inlined into its caller.
+  if (n / 2 < std::max<std::int64_t>(grain, 1)) {
+    if (n > 0) fn(std::int64_t{0}, n);
+    return;
+  }
+  detail::parallel_for_chunks(n, grain, FunctionRef<void(std::int64_t, std::int64_t)>(fn));
+}
 
 }  // namespace keras::backend

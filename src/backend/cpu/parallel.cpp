@@ -159,7 +159,7 @@ namespace {
 thread_local bool in_parallel_chunk = false;
 }  // namespace
 
-void parallel_for(std::int64_t n, std::int64_t grain, FunctionRef<void(std::int64_t, std::int64_t)> fn) {
+void detail::parallel_for_chunks(std::int64_t n, std::int64_t grain, FunctionRef<void(std::int64_t, std::int64_t)> fn) {
   if (n <= 0) return;
   const int threads = std::min<std::int64_t>(num_threads(), std::max<std::int64_t>(1, n / std::max<std::int64_t>(grain, 1)));
   if (threads <= 1 || in_parallel_chunk) {
