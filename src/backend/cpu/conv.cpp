@@ -411,10 +411,11 @@ template <typename T, int VB, int UB, int CHUNK>
 // With db, also db[j] += the line's sum of dy[., j] (rows in order), while its rows are in L1.
 template <typename T, int VB, int CHUNK2, int CHUNK1>
 [[gnu::always_inline]] inline void one_channel_dw_units(const ConvGeometry& g, const T* x, const T* dy, T* dw,
-                                                        T* db, std::int64_t ub, std::int64_t ue) {
+                                                        T* db, std::int64_t ub, std::int64_t ue, std::int64_t r0,
+                                                        std::int64_t r1) {
   constexpr std::int64_t L = VB / static_cast<std::int64_t>(sizeof(T));
-  const std::int64_t rows = g.n * g.out_positions(), f = g.f, step = g.stride[2];
-  for_each_line(g, 0, rows, [&](std::int64_t r, std::int64_t b, std::int64_t e, const TapLine& line) {
+  const std::int64_t f = g.f, step = g.stride[2];
+  for_each_line(g, r0, r1, [&](std::int64_t r, std::int64_t b, std::int64_t e, const TapLine& line) {
     const std::int64_t ib = std::clamp(line.lo, b, e), ie = std::clamp(line.hi, ib, e);
     const std::int64_t j0 = ub * L, j1 = std::min(f, ue * L);
     if (db) add_column_sums(dy + r * f + j0, e - b, j1 - j0, f, db + j0);
@@ -469,8 +470,8 @@ void one_channel_forward_narrow(const ConvGeometry& g, const T* x, const T* w, T
 }
 template <typename T>
 void one_channel_dw_narrow(const ConvGeometry& g, const T* x, const T* dy, T* dw, T* db, std::int64_t ub,
-                           std::int64_t ue) {
-  one_channel_dw_units<T, 32, 6, 9>(g, x, dy, dw, db, ub, ue);
+                           std::int64_t ue, std::int64_t r0, std::int64_t r1) {
+  one_channel_dw_units<T, 32, 6, 9>(g, x, dy, dw, db, ub, ue, r0, r1);
 }
 
 #if KERAS_HAS_WIDE_VARIANT
@@ -484,8 +485,9 @@ KERAS_WIDE_TARGET [[gnu::flatten]] void one_channel_forward_wide(const ConvGeome
 }
 template <typename T>
 KERAS_WIDE_TARGET [[gnu::flatten]] void one_channel_dw_wide(const ConvGeometry& g, const T* x, const T* dy, T* dw, T* db,
-                                                            std::int64_t ub, std::int64_t ue) {
-  one_channel_dw_units<T, 64, 9, 9>(g, x, dy, dw, db, ub, ue);
+                                                            std::int64_t ub, std::int64_t ue, std::int64_t r0,
+                                                            std::int64_t r1) {
+  one_channel_dw_units<T, 64, 9, 9>(g, x, dy, dw, db, ub, ue, r0, r1);
 }
 #endif
 
@@ -513,21 +515,44 @@ void one_channel_forward(const ConvGeometry& g, const T* x, const T* w, T* y, co
   });
 }
 
-// dw (taps, f) for one input channel. Threads take disjoint units of filters and each dw
-// element's sum runs in a fixed order whichever thread takes its unit, so results do not
-// depend on the thread count.
+// dw (taps, f) for one input channel. The work is cut, by the shapes alone, into chunks of
+// samples times pairs of filter units (a pair shares each load of dy); each chunk sums into
+// its own partial, and the partials are added in chunk order, so results do not depend on the
+// thread count. (Units alone gave two threads a single unit each, without the pairs' reuse.)
 template <typename T>
 void one_channel_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw, T* db) {
   const bool wide = use_wide();
   const std::int64_t lanes = (wide ? 64 : 32) / static_cast<std::int64_t>(sizeof(T));
-  std::fill(dw, dw + g.taps() * g.f, T(0));
-  if (db) std::fill(db, db + g.f, T(0));
-  parallel_for((g.f + lanes - 1) / lanes, 1, [&](std::int64_t ub, std::int64_t ue) {
+  const std::int64_t units = (g.f + lanes - 1) / lanes, unit_groups = (units + 1) / 2;
+  const std::int64_t samples = (g.n + 7) / 8, chunks = (g.n + samples - 1) / samples;
+  const std::int64_t positions = g.out_positions(), size = g.taps() * g.f + g.f;
+  T* partial = chunks > 1 ? scratch<T, Scratch::partials>(chunks * size) : nullptr;
+  parallel_for(chunks * unit_groups, 1, [&](std::int64_t t0, std::int64_t t1) {
+    for (std::int64_t t = t0; t < t1; ++t) {
+      const std::int64_t c = t / unit_groups, ub = (t % unit_groups) * 2, ue = std::min(units, ub + 2);
+      T* cdw = chunks > 1 ? partial + c * size : dw;
+      T* cdb = !db ? nullptr : chunks > 1 ? cdw + g.taps() * g.f : db;
+      const std::int64_t j0 = ub * lanes, j1 = std::min(g.f, ue * lanes);
+      for (std::int64_t tap = 0; tap < g.taps(); ++tap) std::fill(cdw + tap * g.f + j0, cdw + tap * g.f + j1, T(0));
+      if (cdb) std::fill(cdb + j0, cdb + j1, T(0));
+      const std::int64_t r0 = c * samples * positions, r1 = std::min(g.n, (c + 1) * samples) * positions;
 #if KERAS_HAS_WIDE_VARIANT
-    if (wide) return one_channel_dw_wide(g, x, dy, dw, db, ub, ue);
+      if (wide) {
+        one_channel_dw_wide(g, x, dy, cdw, cdb, ub, ue, r0, r1);
+        continue;
+      }
 #endif
-    one_channel_dw_narrow(g, x, dy, dw, db, ub, ue);
+      one_channel_dw_narrow(g, x, dy, cdw, cdb, ub, ue, r0, r1);
+    }
   });
+  if (chunks > 1) {
+    std::copy(partial, partial + g.taps() * g.f, dw);
+    for (std::int64_t c = 1; c < chunks; ++c) add_into(dw, partial + c * size, g.taps() * g.f);
+    if (db) {
+      std::copy(partial + g.taps() * g.f, partial + size, db);
+      for (std::int64_t c = 1; c < chunks; ++c) add_into(db, partial + c * size + g.taps() * g.f, g.f);
+    }
+  }
 }
 
 // ---- one input channel per group (depthwise): direct loops over the output channels ------
