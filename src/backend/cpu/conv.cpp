@@ -222,6 +222,24 @@ std::int64_t chunk_rows(const ConvGeometry& g) {
   return std::max<std::int64_t>(1, kChunkElements / std::max<std::int64_t>(1, g.taps() * g.cg()));
 }
 
+// `total` items (rows or samples) cut into `count` chunks of at most `most` items whose sizes
+// differ by at most one, with an even count when there are several: two threads taking whole
+// chunks then get equal work (9 chunks of 910 rows split 5/4; 10 of 7 samples, the last of
+// one, split 35/29). Fixed by the shapes alone, not by the thread count.
+struct Chunking {
+  std::int64_t total = 0, count = 1;
+  std::int64_t begin(std::int64_t c) const { return c * total / count; }
+  std::int64_t most() const { return (total + count - 1) / count; }
+};
+
+Chunking even_chunks(std::int64_t total, std::int64_t most) {
+  Chunking ch;
+  ch.total = total;
+  ch.count = std::max<std::int64_t>(1, (total + most - 1) / most);
+  if (ch.count > 1 && ch.count % 2) ++ch.count;
+  return ch;
+}
+
 // With several threads and several chunks, threads take whole chunks, each with its own
 // scratch and one single-threaded product per chunk. (Splitting every chunk's product across
 // the threads instead runs half-size products that each pack the shared operand again.)
@@ -660,13 +678,13 @@ void conv_forward(const ConvGeometry& g, const T* x, const T* w, T* y, ConvEpilo
       parallel_for(rows, std::max<std::int64_t>(1, 16384 / g.f), finish);
     return;
   }
-  const std::int64_t step = chunk_rows(g), chunks = (rows + step - 1) / step;
-  if (chunks_across_threads(g, chunks)) {
+  const Chunking ch = even_chunks(rows, chunk_rows(g));
+  if (chunks_across_threads(g, ch.count)) {
     // Rows of y are independent: the same values whichever thread computes a chunk.
-    parallel_for(chunks, 1, [&](std::int64_t c0, std::int64_t c1) {
-      T* cols = scratch<T, Scratch::columns>(std::min(step, rows) * width);
+    parallel_for(ch.count, 1, [&](std::int64_t c0, std::int64_t c1) {
+      T* cols = scratch<T, Scratch::columns>(ch.most() * width);
       for (std::int64_t c = c0; c < c1; ++c) {
-        const std::int64_t r0 = c * step, r1 = std::min(rows, r0 + step);
+        const std::int64_t r0 = ch.begin(c), r1 = ch.begin(c + 1);
         im2col(g, x, 0, r0, r1, cols);
         gemm(false, false, r1 - r0, g.f, width, cols, width, w, g.f, T(0), y + r0 * g.f, g.f);
         finish(r0, r1);
@@ -674,9 +692,9 @@ void conv_forward(const ConvGeometry& g, const T* x, const T* w, T* y, ConvEpilo
     });
     return;
   }
-  T* cols = scratch<T, Scratch::columns>(std::min(step, rows) * width);
-  for (std::int64_t r0 = 0; r0 < rows; r0 += step) {
-    const std::int64_t r1 = std::min(rows, r0 + step);
+  T* cols = scratch<T, Scratch::columns>(ch.most() * width);
+  for (std::int64_t c = 0; c < ch.count; ++c) {
+    const std::int64_t r0 = ch.begin(c), r1 = ch.begin(c + 1);
     for (std::int64_t grp = 0; grp < g.groups; ++grp) {
       im2col(g, x, grp, r0, r1, cols);
       // y[r0:r1, group's filters] = cols @ w[:, group's filters]
@@ -702,11 +720,11 @@ void conv_backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx) 
   // gets its terms in row order: the values do not depend on the thread count.
   const std::int64_t samples_per_chunk = chunk_rows(g) / positions;
   if (g.groups == 1 && samples_per_chunk > 0) {
-    const std::int64_t sample_chunks = (g.n + samples_per_chunk - 1) / samples_per_chunk;
-    parallel_for(sample_chunks, 1, [&](std::int64_t c0, std::int64_t c1) {
-      T* cols = scratch<T, Scratch::zeroed_columns>(samples_per_chunk * positions * width);
+    const Chunking ch = even_chunks(g.n, samples_per_chunk);
+    parallel_for(ch.count, 1, [&](std::int64_t c0, std::int64_t c1) {
+      T* cols = scratch<T, Scratch::zeroed_columns>(ch.most() * positions * width);
       for (std::int64_t c = c0; c < c1; ++c) {
-        const std::int64_t n0 = c * samples_per_chunk, n1 = std::min(g.n, n0 + samples_per_chunk);
+        const std::int64_t n0 = ch.begin(c), n1 = ch.begin(c + 1);
         std::fill(dx + n0 * in_sample, dx + n1 * in_sample, T(0));
         const std::int64_t r0 = n0 * positions, r1 = n1 * positions;
         gemm(false, true, r1 - r0, width, g.f, dy + r0 * g.f, g.f, w, g.f, T(1), cols, width);
@@ -746,8 +764,10 @@ void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw,
     gemm(true, false, g.c, g.f, rows, x, g.c, dy, g.f, T(0), dw, g.f);
     return column_sums(dy, rows, g.f, db);
   }
-  const std::int64_t step = chunk_rows(g), chunks = (rows + step - 1) / step, size = width * g.f;
+  const std::int64_t step = chunk_rows(g), size = width * g.f;
   if (g.groups == 1) {
+    const Chunking ch = even_chunks(rows, step);
+    const std::int64_t chunks = ch.count;
     // Each chunk's product goes to its own slice, and the slices are added in chunk order: the
     // chunks are fixed by the shapes alone, so the sum is the same whatever the thread count.
     // The bias's column sums likewise, each taken right after its chunk's product (dy's rows
@@ -755,9 +775,9 @@ void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw,
     T* partial = chunks > 1 ? scratch<T, Scratch::partials>(chunks * (size + g.f)) : dw;
     T* partial_db = chunks > 1 ? partial + chunks * size : db;
     auto chunk_product = [&](std::int64_t c0, std::int64_t c1) {
-      T* cols = scratch<T, Scratch::columns>(std::min(step, rows) * width);
+      T* cols = scratch<T, Scratch::columns>(ch.most() * width);
       for (std::int64_t c = c0; c < c1; ++c) {
-        const std::int64_t r0 = c * step, r1 = std::min(rows, r0 + step);
+        const std::int64_t r0 = ch.begin(c), r1 = ch.begin(c + 1);
         im2col(g, x, 0, r0, r1, cols);
         gemm(true, false, width, g.f, r1 - r0, cols, width, dy + r0 * g.f, g.f, T(0), partial + c * size, g.f);
         if (db) column_sums(dy + r0 * g.f, r1 - r0, g.f, partial_db + c * g.f);
