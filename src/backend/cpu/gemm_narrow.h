@@ -20,8 +20,9 @@ namespace keras::backend::cpu {
 /// Whether gemm_narrow runs here (the CPU has AVX-512) and is the faster kernel for this shape.
 bool gemm_narrow_applies(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k);
 
-/// Requires gemm_narrow_applies(); rows of c are computed independently, each with the same
-/// summation order whatever the row range, so callers may split rows across threads.
+/// Requires the wide ISA, n <= 96 and, when tb, k <= 4 (every shape gemm_narrow_applies()
+/// admits). Rows of c are computed independently, each with the same summation order
+/// whatever the row range (of at least 8 rows), so callers may split rows across threads.
 void gemm_narrow(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
                  const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc);
 
