@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "../backend/cpu/scratch.h"
 #include "keras/backend/parallel.h"
 
 #include "plan_internal.h"
@@ -253,12 +254,6 @@ void run_block_range(const FusedGroup& group, unsigned char* out, unsigned char*
   }
 }
 
-// Scratch for the pool's threads, grown once per size: warm plans still run allocation-free.
-unsigned char* thread_scratch(std::size_t bytes) {
-  thread_local std::vector<unsigned char> buffer;
-  if (buffer.size() < bytes) buffer.resize(bytes);
-  return buffer.data();
-}
 
 }  // namespace
 
@@ -279,7 +274,10 @@ void run_fused_group(FusedGroup& group, const void* const* values, unsigned char
   const std::int64_t blocks = (group.n + block - 1) / block;
   const std::size_t scratch_bytes = static_cast<std::size_t>(group.scratch_buffers) * group.scratch_stride;
   backend::parallel_for(blocks, kFuseParallelGrainBlocks, [&](std::int64_t b0, std::int64_t b1) {
-    run_block_range(group, out, thread_scratch(scratch_bytes), b0 * block, std::min(group.n, b1 * block));
+    // Leased (scratch.h), not per-thread: warm plans run allocation-free whichever thread
+    // takes which blocks.
+    const backend::cpu::ScratchLease<unsigned char, 0> scratch(scratch_bytes);
+    run_block_range(group, out, scratch.data(), b0 * block, std::min(group.n, b1 * block));
   });
 }
 

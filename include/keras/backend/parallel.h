@@ -36,6 +36,13 @@ class FunctionRef<R(Args...)> {
   R (*call_)(void*, Args...);
 };
 
+/// Registers setup to run on each pool thread when it starts, and on the thread that creates
+/// the pool: for per-thread state a library creates lazily (OpenBLAS allocates a thread's
+/// buffers on its first product), so that it is created up front and not in the middle of a
+/// compiled plan's later runs (any pool thread may take any chunk of any run). Register from
+/// a static initializer, before the first parallel loop.
+void on_pool_thread_start(void (*setup)());
+
 namespace detail {
 void parallel_for_chunks(std::int64_t n, std::int64_t grain, FunctionRef<void(std::int64_t, std::int64_t)> fn);
 }  // namespace detail

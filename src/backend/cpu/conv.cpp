@@ -10,6 +10,7 @@
 
 #include "keras/backend/parallel.h"
 #include "matmul.h"
+#include "scratch.h"
 #include "wide_isa.h"
 
 namespace keras::backend::cpu {
@@ -27,23 +28,15 @@ namespace {
 // the gemm, and that BLAS's zeroing of a beta = 0 output does not stream through memory.
 constexpr std::int64_t kChunkElements = std::int64_t{1} << 18;
 
-// Grow-only per-thread scratch, one buffer per use (a thread may hold several at once):
-// after the first call of a given size a compiled plan's steps allocate nothing. New
+// Scratch kinds (scratch.h), one buffer per use (a chunk may hold several at once). New
 // elements are zeros, which the input gradient relies on.
 enum class Scratch {
   columns,         // im2col's columns
   zeroed_columns,  // all zeros between uses: the input gradient's gemm adds into it (beta = 1:
                    // BLAS skips zeroing its output) and col2im_take zeroes what it consumed
-  partials,        // per-chunk kernel gradients: the calling thread owns it, pool threads
+  partials,        // per-chunk kernel gradients: the calling thread leases it, pool threads
                    // write disjoint parts
 };
-
-template <typename T, Scratch kind>
-T* scratch(std::int64_t elements) {
-  thread_local std::vector<T> buffer;
-  if (static_cast<std::int64_t>(buffer.size()) < elements) buffer.resize(static_cast<std::size_t>(elements));
-  return buffer.data();
-}
 
 // c (m,n) = op(a) @ op(b) + beta * c with explicit row-major leading dimensions, so that a
 // group's channel slice of a wider matrix is used in place.
@@ -340,7 +333,8 @@ template <typename T, int VB, int R, int KV>
                                                             const ConvEpilogue<T>& epilogue, std::int64_t begin,
                                                             std::int64_t end) {
   const std::int64_t f = g.f, step = g.stride[2];
-  std::int64_t* border_tap = border_buffer(g);
+  const BorderLease border = border_buffer(g);
+  std::int64_t* border_tap = border.data();
   std::int64_t* border_off = border_tap + g.taps();
   for_each_line(g, begin, end, [&](std::int64_t r, std::int64_t b, std::int64_t e, const TapLine& line) {
     const std::int64_t ib = std::clamp(line.lo, b, e), ie = std::clamp(line.hi, ib, e);
@@ -544,7 +538,8 @@ void one_channel_backward_kernel(const ConvGeometry& g, const T* x, const T* dy,
   const std::int64_t units = (g.f + lanes - 1) / lanes, unit_groups = (units + 1) / 2;
   const std::int64_t samples = (g.n + 7) / 8, chunks = (g.n + samples - 1) / samples;
   const std::int64_t positions = g.out_positions(), size = g.taps() * g.f + g.f;
-  T* partial = chunks > 1 ? scratch<T, Scratch::partials>(chunks * size) : nullptr;
+  ScratchLease<T, Scratch::partials> partial_lease(static_cast<std::size_t>(chunks > 1 ? chunks * size : 0));
+  T* partial = chunks > 1 ? partial_lease.data() : nullptr;
   parallel_for(chunks * unit_groups, 1, [&](std::int64_t t0, std::int64_t t1) {
     for (std::int64_t t = t0; t < t1; ++t) {
       const std::int64_t c = t / unit_groups, ub = (t % unit_groups) * 2, ue = std::min(units, ub + 2);
@@ -682,7 +677,8 @@ void conv_forward(const ConvGeometry& g, const T* x, const T* w, T* y, ConvEpilo
   if (chunks_across_threads(g, ch.count)) {
     // Rows of y are independent: the same values whichever thread computes a chunk.
     parallel_for(ch.count, 1, [&](std::int64_t c0, std::int64_t c1) {
-      T* cols = scratch<T, Scratch::columns>(ch.most() * width);
+      ScratchLease<T, Scratch::columns> cols_lease(static_cast<std::size_t>(ch.most() * width));
+      T* cols = cols_lease.data();
       for (std::int64_t c = c0; c < c1; ++c) {
         const std::int64_t r0 = ch.begin(c), r1 = ch.begin(c + 1);
         im2col(g, x, 0, r0, r1, cols);
@@ -692,7 +688,8 @@ void conv_forward(const ConvGeometry& g, const T* x, const T* w, T* y, ConvEpilo
     });
     return;
   }
-  T* cols = scratch<T, Scratch::columns>(ch.most() * width);
+  ScratchLease<T, Scratch::columns> cols_lease(static_cast<std::size_t>(ch.most() * width));
+  T* cols = cols_lease.data();
   for (std::int64_t c = 0; c < ch.count; ++c) {
     const std::int64_t r0 = ch.begin(c), r1 = ch.begin(c + 1);
     for (std::int64_t grp = 0; grp < g.groups; ++grp) {
@@ -722,7 +719,9 @@ void conv_backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx) 
   if (g.groups == 1 && samples_per_chunk > 0) {
     const Chunking ch = even_chunks(g.n, samples_per_chunk);
     parallel_for(ch.count, 1, [&](std::int64_t c0, std::int64_t c1) {
-      T* cols = scratch<T, Scratch::zeroed_columns>(ch.most() * positions * width);
+      ScratchLease<T, Scratch::zeroed_columns> cols_lease(
+          static_cast<std::size_t>(ch.most() * positions * width));
+      T* cols = cols_lease.data();
       for (std::int64_t c = c0; c < c1; ++c) {
         const std::int64_t n0 = ch.begin(c), n1 = ch.begin(c + 1);
         std::fill(dx + n0 * in_sample, dx + n1 * in_sample, T(0));
@@ -735,7 +734,8 @@ void conv_backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx) 
   }
   std::fill(dx, dx + g.n * in_sample, T(0));
   const std::int64_t step = chunk_rows(g);
-  T* cols = scratch<T, Scratch::zeroed_columns>(std::min(step, rows) * width);
+  ScratchLease<T, Scratch::zeroed_columns> cols_lease(static_cast<std::size_t>(std::min(step, rows) * width));
+  T* cols = cols_lease.data();
   for (std::int64_t r0 = 0; r0 < rows; r0 += step) {
     const std::int64_t r1 = std::min(rows, r0 + step);
     for (std::int64_t grp = 0; grp < g.groups; ++grp) {
@@ -772,10 +772,12 @@ void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw,
     // chunks are fixed by the shapes alone, so the sum is the same whatever the thread count.
     // The bias's column sums likewise, each taken right after its chunk's product (dy's rows
     // still in cache).
-    T* partial = chunks > 1 ? scratch<T, Scratch::partials>(chunks * (size + g.f)) : dw;
+    ScratchLease<T, Scratch::partials> partial_lease(static_cast<std::size_t>(chunks > 1 ? chunks * (size + g.f) : 0));
+    T* partial = chunks > 1 ? partial_lease.data() : dw;
     T* partial_db = chunks > 1 ? partial + chunks * size : db;
     auto chunk_product = [&](std::int64_t c0, std::int64_t c1) {
-      T* cols = scratch<T, Scratch::columns>(ch.most() * width);
+      ScratchLease<T, Scratch::columns> cols_lease(static_cast<std::size_t>(ch.most() * width));
+      T* cols = cols_lease.data();
       for (std::int64_t c = c0; c < c1; ++c) {
         const std::int64_t r0 = ch.begin(c), r1 = ch.begin(c + 1);
         im2col(g, x, 0, r0, r1, cols);
@@ -796,7 +798,8 @@ void conv_backward_kernel(const ConvGeometry& g, const T* x, const T* dy, T* dw,
     return;
   }
   std::fill(dw, dw + width * g.f, T(0));
-  T* cols = scratch<T, Scratch::columns>(std::min(step, rows) * width);
+  ScratchLease<T, Scratch::columns> cols_lease(static_cast<std::size_t>(std::min(step, rows) * width));
+  T* cols = cols_lease.data();
   for (std::int64_t r0 = 0; r0 < rows; r0 += step) {
     const std::int64_t r1 = std::min(rows, r0 + step);
     for (std::int64_t grp = 0; grp < g.groups; ++grp) {

@@ -19,6 +19,8 @@
 #include <cstring>
 #include <vector>
 
+#include "scratch.h"
+
 namespace keras::backend::cpu {
 
 struct ConvGeometry {
@@ -122,12 +124,8 @@ inline void store_vec(T* p, typename Vector32<T>::type v) {
   std::memcpy(p, &v, sizeof(v));
 }
 
-// Per-thread storage for a line's tap list and one border row's filtered copy (grow-only).
-inline std::int64_t* walk_buffer(std::int64_t taps) {
-  thread_local std::vector<std::int64_t> buffer;
-  if (static_cast<std::int64_t>(buffer.size()) < 5 * taps) buffer.resize(static_cast<std::size_t>(5 * taps));
-  return buffer.data();
-}
+// Leased scratch (scratch.h) for a line's tap list and for one border row's filtered copy.
+enum class WalkScratch { line, border };
 }  // namespace conv_detail
 
 // Visits output rows [r0, r1) in order, a line at a time: fn(r, o2_begin, o2_end, line)
@@ -136,7 +134,8 @@ inline std::int64_t* walk_buffer(std::int64_t taps) {
 template <typename F>
 void for_each_line(const ConvGeometry& g, std::int64_t r0, std::int64_t r1, F&& fn) {
   if (r0 >= r1) return;
-  std::int64_t* buf = conv_detail::walk_buffer(g.taps());
+  const ScratchLease<std::int64_t, conv_detail::WalkScratch::line> walk(static_cast<std::size_t>(3 * g.taps()));
+  std::int64_t* buf = walk.data();
   std::int64_t* tap = buf;
   std::int64_t* off = buf + g.taps();
   std::int64_t* t2 = buf + 2 * g.taps();
@@ -190,13 +189,15 @@ inline std::int64_t border_taps(const ConvGeometry& g, const TapLine& line, std:
 }
 
 // Scratch for one border position's entries: (tap, off), each g.taps() long.
-inline std::int64_t* border_buffer(const ConvGeometry& g) { return conv_detail::walk_buffer(g.taps()) + 3 * g.taps(); }
+using BorderLease = ScratchLease<std::int64_t, conv_detail::WalkScratch::border>;
+inline BorderLease border_buffer(const ConvGeometry& g) { return BorderLease(static_cast<std::size_t>(2 * g.taps())); }
 
 // Visits output rows [r0, r1) in order: fn(r, count, tap, off, shift), where row r's in-bounds
 // taps are tap[0..count) reading x at off[i] + shift (channel 0).
 template <typename F>
 void for_each_row(const ConvGeometry& g, std::int64_t r0, std::int64_t r1, F&& fn) {
-  std::int64_t* border_tap = border_buffer(g);
+  const BorderLease border = border_buffer(g);
+  std::int64_t* border_tap = border.data();
   std::int64_t* border_off = border_tap + g.taps();
   for_each_line(g, r0, r1, [&](std::int64_t r, std::int64_t b, std::int64_t e, const TapLine& line) {
     const std::int64_t step = g.stride[2] * g.c;

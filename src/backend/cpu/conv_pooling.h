@@ -23,6 +23,8 @@ namespace keras::backend::cpu {
 
 namespace pool_detail {
 
+// Grow-only, for passes that run on the calling thread only: chunks of a parallel loop lease
+// their scratch (scratch.h), since any pool thread may take any chunk.
 template <typename T>
 T* thread_buffer(std::int64_t elements) {
   thread_local std::vector<T> buffer;
@@ -209,7 +211,8 @@ void max_pool_gather(const ConvGeometry& g, const T* x, const T* h, T* out, bool
   const std::int64_t rows = g.n * g.out_positions(), c = g.c;
   parallel_for(rows, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(1, c * g.taps())),
                [&](std::int64_t begin, std::int64_t end) {
-                 T* best = pool_detail::thread_buffer<T>(2 * c);
+                 const ScratchLease<T, 0> lease(static_cast<std::size_t>(2 * c));  // scratch.h
+                 T* best = lease.data();
                  T* which = best + c;
                  for_each_row(g, begin, end,
                               [&](std::int64_t r, std::int64_t count, const std::int64_t*, const std::int64_t* off,

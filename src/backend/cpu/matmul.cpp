@@ -2,6 +2,8 @@
 
 #include <cblas.h>
 
+#include <vector>
+
 #include "gemm_narrow.h"
 
 namespace keras::backend::cpu {
@@ -23,6 +25,23 @@ void single_threaded_blas() {
   }();
   (void)once;
 }
+
+// OpenBLAS also allocates a thread's work buffers on that thread's first product. Any pool
+// thread may compute any chunk of any run, so every pool thread runs one product when it
+// starts (large enough to skip OpenBLAS's small-matrix path, which needs no buffers): a
+// compiled plan's later runs then allocate nothing even where a thread computes a product
+// for the first time.
+void first_product_on_this_thread() {
+  single_threaded_blas();
+  constexpr int kSide = 128;
+  std::vector<float> a(kSide * kSide, 1.0f), c(kSide * kSide);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kSide, kSide, kSide, 1.0f, a.data(), kSide, a.data(), kSide,
+              0.0f, c.data(), kSide);
+}
+[[maybe_unused]] const bool registered = [] {
+  on_pool_thread_start(first_product_on_this_thread);
+  return true;
+}();
 
 template <typename T, typename Gemm>
 void split_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t lda,

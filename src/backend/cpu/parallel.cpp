@@ -45,6 +45,15 @@ inline unsigned fp_mode() { return 0; }
 inline void set_fp_mode(unsigned) {}
 #endif
 
+// on_pool_thread_start's registrations (static initializers add them before the pool exists).
+std::vector<void (*)()>& thread_setups() {
+  static std::vector<void (*)()> setups;
+  return setups;
+}
+void run_thread_setups() {
+  for (void (*setup)() : thread_setups()) setup();
+}
+
 // A fixed pool of workers; the caller thread works too. One job at a time (kernels are
 // called from one thread), which keeps the pool simple. A training step issues its parallel
 // kernels microseconds apart, and waking a sleeping thread through the kernel costs about as
@@ -53,7 +62,16 @@ inline void set_fp_mode(unsigned) {}
 class Pool {
  public:
   explicit Pool(int workers) {
-    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { worker_loop(); });
+    run_thread_setups();
+    std::atomic<int> ready{0};
+    for (int i = 0; i < workers; ++i)
+      threads_.emplace_back([this, &ready] {
+        run_thread_setups();
+        ready.fetch_add(1);
+        worker_loop();
+      });
+    // The setups finish before the pool's first job: what they allocate is allocated now.
+    while (ready.load() < workers) std::this_thread::yield();
   }
   ~Pool() {
     {
@@ -158,6 +176,8 @@ void set_num_threads(int threads) { configured_threads = std::max(1, threads); }
 namespace {
 thread_local bool in_parallel_chunk = false;
 }  // namespace
+
+void on_pool_thread_start(void (*setup)()) { thread_setups().push_back(setup); }
 
 void detail::parallel_for_chunks(std::int64_t n, std::int64_t grain, FunctionRef<void(std::int64_t, std::int64_t)> fn) {
   if (n <= 0) return;

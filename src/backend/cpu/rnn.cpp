@@ -14,6 +14,7 @@
 
 #include "keras/backend/parallel.h"
 #include "matmul.h"
+#include "scratch.h"
 #include "unary_math.h"
 #include "wide_isa.h"
 
@@ -24,15 +25,8 @@
 namespace keras::backend::cpu {
 namespace {
 
-// Grow-only per-thread scratch: kernels run by compiled plans must not allocate per call.
-// Tag: separate buffers for a kernel and the parallel row passes inside it (the calling
-// thread runs some of those too).
-template <typename T, int Tag = 0>
-T* scratch(std::size_t n) {
-  thread_local std::vector<T> buffer;
-  if (buffer.size() < n) buffer.resize(n);
-  return buffer.data();
-}
+// Scratch (scratch.h) is leased by kind: 0 for a kernel's work area, 1 for the parallel row
+// passes inside it (the calling thread runs some of those too).
 
 // The row helpers are forced inline so that for_rows's AVX-512 copy compiles them wide too.
 #define KERAS_RNN_ROW_INLINE [[gnu::always_inline]] inline
@@ -305,7 +299,8 @@ void lstm_forward(const T* x, const T* W, const T* bias, const T* h0, const T* c
   const TapeCols col(d);
   const std::int64_t S = col.width, K = col.operand;
   if (B == 0 || steps == 0 || u == 0) return;
-  T* work = scratch<T>(static_cast<std::size_t>(2 * K * G + B * K));
+  ScratchLease<T, 0> work_lease(static_cast<std::size_t>(2 * K * G + B * K));
+  T* work = work_lease.data();
   T* V = work;  // [U; W; bias] (u + F + 1, 4u): step t's gates are [h_{t-1} | x_t | 1] @ V
   T* first = V + K * G;
   T* V_panels = first + B * K;
@@ -379,7 +374,8 @@ void lstm_backward(const T* x, const T*, const T* h0, const T* c0, const T* U, c
   T* dinit = P + lstm_grad_row(d, LstmGradPart::initial_states) * G;
   std::fill(dUWb, P + lstm_grad_rows(d) * G, T(0));
   if (B == 0 || steps == 0 || u == 0) return;
-  T* work = scratch<T>(static_cast<std::size_t>(2 * G * u + 3 * B * u + B * K));
+  ScratchLease<T, 0> work_lease(static_cast<std::size_t>(2 * G * u + 3 * B * u + B * K));
+  T* work = work_lease.data();
   T* Ut = work;  // U^T (4u, u): the per-step product runs as a plain (nn) GEMM
   T* Ut_panels = Ut + G * u;
   T* dh = Ut_panels + G * u;   // the gradient reaching h_t (then h_{t-1})
@@ -404,7 +400,8 @@ void lstm_backward(const T* x, const T*, const T* h0, const T* c0, const T* U, c
     const std::int64_t ld = t == 0 ? u : S;
     T* dz = dZ + t * B * G;
     for_rows(B, row_grain(G), [&](std::int64_t lo, std::int64_t hi) __attribute__((always_inline)) {
-      T* dg = scratch<T, 1>(static_cast<std::size_t>(5 * u));
+      ScratchLease<T, 1> dg_lease(static_cast<std::size_t>(5 * u));
+      T* dg = dg_lease.data();
       for (std::int64_t b = lo; b < hi; ++b) {
         if (per_step) {
           const T* g = grad + (b * steps + t) * u;
@@ -518,7 +515,8 @@ template <typename T>
 void gru_forward(const T* xz, const T* h0, const T* U, const T* bias, const bool* mask, T* states, RnnDims d,
                  bool reset_after, RnnActivation act, RnnActivation rec) {
   const std::int64_t B = d.batch, u = d.units, G = 3 * u, S = 5 * u;
-  T* work = scratch<T>(static_cast<std::size_t>(3 * u * u + B * (u + G + 4 * u)));
+  ScratchLease<T, 0> work_lease(static_cast<std::size_t>(3 * u * u + B * (u + G + 4 * u)));
+  T* work = work_lease.data();
   T* U_zr = work;
   T* U_h = U_zr + 2 * u * u;
   T* h = U_h + u * u;
@@ -552,7 +550,8 @@ template <typename T>
 void gru_backward(const T*, const T* h0, const T* U, const T*, const bool* mask, const T* states, const T* grad,
                   T* out, RnnDims d, bool reset_after, RnnActivation act, RnnActivation rec) {
   const std::int64_t B = d.batch, u = d.units, S = 5 * u, K = 4 * u;
-  T* work = scratch<T>(static_cast<std::size_t>(3 * u * u + B * 10 * u));
+  ScratchLease<T, 0> work_lease(static_cast<std::size_t>(3 * u * u + B * 10 * u));
+  T* work = work_lease.data();
   T* U_zr = work;
   T* U_h = U_zr + 2 * u * u;
   T* hp = U_h + u * u;
@@ -643,7 +642,8 @@ template <typename T>
 void simple_rnn_forward(const T* xz, const T* h0, const T* U, const bool* mask, T* states, RnnDims d,
                         RnnActivation act) {
   const std::int64_t B = d.batch, u = d.units;
-  T* work = scratch<T>(static_cast<std::size_t>(2 * B * u));
+  ScratchLease<T, 0> work_lease(static_cast<std::size_t>(2 * B * u));
+  T* work = work_lease.data();
   T* h = work;
   T* a = h + B * u;
   std::memcpy(h, h0, static_cast<std::size_t>(B * u) * sizeof(T));
@@ -669,7 +669,8 @@ template <typename T>
 void simple_rnn_backward(const T* xz, const T* h0, const T* U, const bool* mask, const T* states, const T* grad,
                          T* out, RnnDims d, RnnActivation act) {
   const std::int64_t B = d.batch, u = d.units;
-  T* work = scratch<T>(static_cast<std::size_t>(3 * B * u));
+  ScratchLease<T, 0> work_lease(static_cast<std::size_t>(3 * B * u));
+  T* work = work_lease.data();
   T* dh = work;
   T* da = dh + B * u;
   T* dhp = da + B * u;
