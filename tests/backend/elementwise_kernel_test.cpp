@@ -39,8 +39,8 @@ struct BroadcastCase {
 };
 
 // Covers: equal shapes, scalar on either side, row (bias-add) broadcasts, column broadcasts,
-// both sides broadcasting, leading rank differences, size-1 outputs and sizes past the
-// threading grain.
+// both sides broadcasting, leading rank differences, size-1 outputs, short rows and sizes past
+// the threading grain.
 std::vector<BroadcastCase> broadcast_cases() {
   return {
       {{2, 3}, {2, 3}, {2, 3}},
@@ -62,6 +62,10 @@ std::vector<BroadcastCase> broadcast_cases() {
       {{100000}, {100000}, {100000}},
       {{}, {100000}, {100000}},
       {{0, 3}, {3}, {0, 3}},
+      // short rows: the repeated-row path, whole chunks of 16 rows and a remainder, either side
+      {{4099, 3}, {3}, {4099, 3}},
+      {{5}, {37, 5}, {37, 5}},
+      {{15}, {20000, 15}, {20000, 15}},
   };
 }
 

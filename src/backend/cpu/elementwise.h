@@ -93,6 +93,25 @@ inline void binary_run(const A* a, std::int64_t a_step, const B* b, std::int64_t
   binary_loop(a, a_step, b, b_step, out, n, f);
 }
 
+inline constexpr std::int64_t kShortRow = 16;         // rows shorter than one vector of floats
+inline constexpr std::int64_t kShortRowRepeats = 16;  // rows per loop call for those
+
+// rows x inner elements of `full` against one repeated row: run(full_chunk, pattern, out,
+// count, f) over chunks of kShortRowRepeats rows, the row laid out that many times.
+template <typename Full, typename Row, typename R, typename F, typename Run>
+void short_rows(const Full* full, const Row* row, R* out, std::int64_t inner, std::int64_t rows, const F& f,
+                const Run& run) {
+  Row pattern[kShortRow * kShortRowRepeats];
+  const std::int64_t span = inner * kShortRowRepeats;
+  for (std::int64_t i = 0; i < span; ++i) pattern[i] = row[i % inner];
+  const std::int64_t chunks = rows / kShortRowRepeats;
+  parallel_for(chunks, std::max<std::int64_t>(1, kElementwiseGrain / span), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t c = lo; c < hi; ++c) run(full + c * span, pattern, out + c * span, span, f);
+  });
+  const std::int64_t done = chunks * span, rest = rows * inner - done;
+  if (rest > 0) run(full + done, pattern, out + done, rest, f);
+}
+
 // out (broadcast of a and b) = f(a, b). Fast paths: same shape, scalar operand, and the
 // general case as rows of the last axis (bias-add shaped broadcasts stay contiguous).
 template <typename A, typename B, typename R, typename F>
@@ -116,6 +135,19 @@ void broadcast_binary(const A* a, const Shape& as, const B* b, const Shape& bs, 
   // One operand full, the other a vector along the last axis (a bias): rows without unravelling.
   if ((na == n && nb == inner && ib == 1) || (nb == n && na == inner && ia == 1)) {
     const bool a_full = na == n;
+    if (inner < kShortRow && rows >= kShortRowRepeats) {
+      // Short rows (a 3-unit layer's bias): the row repeated kShortRowRepeats times, so each
+      // loop call covers that many rows instead of running a 3-element loop per row.
+      const auto a_rows = [](const A* full, const B* row, R* o, std::int64_t m, const F& g) {
+        binary_run(full, 1, row, 1, o, m, g);
+      };
+      const auto b_rows = [](const B* full, const A* row, R* o, std::int64_t m, const F& g) {
+        binary_run(row, 1, full, 1, o, m, g);
+      };
+      if (a_full) short_rows(a, b, out, inner, rows, f, a_rows);
+      else short_rows(b, a, out, inner, rows, f, b_rows);
+      return;
+    }
     parallel_for(rows, std::max<std::int64_t>(1, kElementwiseGrain / inner), [&](std::int64_t lo, std::int64_t hi) {
       for (std::int64_t r = lo; r < hi; ++r) {
         if (a_full) binary_run(a + r * inner, 1, b, 1, out + r * inner, inner, f);
