@@ -59,15 +59,12 @@ inline float mul_add(float a, float b, float c) {
 // |r| <= ln(2)/2, expm1(r) by its Taylor series to r^7 (truncation < 1.5e-8 relative), then
 // expm1(x) = 2^n expm1(r) + (2^n - 1), where 2^n - 1 is exact and the last step rounds once.
 // For n = 0 that is expm1(r) itself, so small x keep their relative accuracy.
-inline float fast_expm1(float x) {
+// The series part of fast_expm1 for c already in [-88, 89] (no clamps, no NaN handling).
+inline float expm1_in_range(float c) {
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f;  // few mantissa bits: n * kLn2Hi is exact
   constexpr float kLn2Lo = -2.12194440e-4f;
   constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  // expm1(-88) rounds to -1 (2^n underflows to 0 below); expm1(89) overflows to inf. The
-  // comparisons map NaN into the range (the int conversion stays defined); it is restored last.
-  float c = x > -88.0f ? x : -88.0f;
-  c = c < 89.0f ? c : 89.0f;
   const float n = mul_add(c, kLog2e, kRound) - kRound;
   const float r = mul_add(n, -kLn2Lo, mul_add(n, -kLn2Hi, c));
   float p = 1.0f / 5040.0f;
@@ -78,19 +75,28 @@ inline float fast_expm1(float x) {
   p = mul_add(p, r, 0.5f);
   const float em1 = mul_add(p * r, r, r);  // r + r^2 (1/2 + r/6 + ...)
   const float scale = std::bit_cast<float>((static_cast<std::int32_t>(n) + 127) << 23);
-  const float result = mul_add(scale, em1, scale - 1.0f);
+  return mul_add(scale, em1, scale - 1.0f);
+}
+
+inline float fast_expm1(float x) {
+  // expm1(-88) rounds to -1 (2^n underflows to 0 below); expm1(89) overflows to inf. The
+  // comparisons map NaN into the range (the int conversion stays defined); it is restored last.
+  float c = x > -88.0f ? x : -88.0f;
+  c = c < 89.0f ? c : 89.0f;
+  const float result = expm1_in_range(c);
   return x != x ? x : result;
 }
 inline double fast_expm1(double x) { return std::expm1(x); }
 
 // tanh(x) = e / (e + 2) with e = expm1(2x): accurate near 0 (no 1 - 2/(...) cancellation).
-// Past |x| = 9 tanh rounds to +-1 in float32; that case is selected at the end (where e may
-// be inf) rather than by clamping x first, which keeps GCC vectorising the loop. nan stays nan.
+// x is clamped to [-10, 10] first, where e / (e + 2) already rounds to exactly +-1 (and
+// expm1 needs no clamps of its own); nan stays nan.
 inline float fast_tanh(float x) {
-  const float e = fast_expm1(2.0f * x);
-  const float inside = e / (e + 2.0f);
-  const float saturated = x > 0.0f ? 1.0f : -1.0f;
-  return std::abs(x) > 9.0f ? saturated : inside;
+  float c = x > -10.0f ? x : -10.0f;
+  c = c < 10.0f ? c : 10.0f;
+  const float e = expm1_in_range(2.0f * c);
+  const float result = e / (e + 2.0f);
+  return x != x ? x : result;
 }
 inline double fast_tanh(double x) { return std::tanh(x); }
 
