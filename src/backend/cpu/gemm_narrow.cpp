@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "keras/backend/parallel.h"
+#include "scratch.h"
 #include "wide_isa.h"
 
 #if KERAS_HAS_WIDE_VARIANT
@@ -22,6 +24,8 @@ namespace {
 
 constexpr std::int64_t kMaxColumns = 96;  // six 16-float vectors per row
 constexpr std::int64_t kSumChunk = 128;
+constexpr std::int64_t kSplitSums = 2048;  // sums at least this long run as two halves
+enum class NarrowScratch { second_half };
 
 template <int N>
 using Seq = std::make_integer_sequence<int, N>;
@@ -211,6 +215,25 @@ void transposed_product(std::int64_t m, std::int64_t n, std::int64_t k, const fl
     }
 }
 
+// Long sums run in chunks of kSumChunk rows of b (accumulating into c), so that a chunk of b
+// stays in L1 across all of c's row blocks: over 4096 rows, 1.5x faster.
+void chunked_sums(bool ta, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+                  const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+  for (std::int64_t p0 = 0; p0 < k; p0 += kSumChunk) {
+    const std::int64_t kc = std::min(kSumChunk, k - p0);
+    const float* ap = ta ? a + p0 * lda : a + p0;
+    const Operands o = operands(ta, n, kc, ap, lda, b + p0 * ldb, ldb, p0 == 0 ? beta : 1.0f, c, ldc);
+    switch ((n + 15) / 16) {
+      case 1: all_rows<1>(o, m); break;
+      case 2: all_rows<2>(o, m); break;
+      case 3: all_rows<3>(o, m); break;
+      case 4: all_rows<4>(o, m); break;
+      case 5: all_rows<5>(o, m); break;
+      default: all_rows<6>(o, m); break;
+    }
+  }
+}
+
 }  // namespace
 #endif
 
@@ -234,6 +257,15 @@ bool gemm_narrow_applies(bool ta, bool tb, std::int64_t m, std::int64_t n, std::
 #endif
 }
 
+bool gemm_narrow_splits_sums(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k) {
+#if KERAS_HAS_WIDE_VARIANT
+  return ta && !tb && k >= kSplitSums && m <= kMaxColumns && n <= kMaxColumns && n > kMaxTransposedColumns;
+#else
+  (void)ta, (void)tb, (void)m, (void)n, (void)k;
+  return false;
+#endif
+}
+
 void gemm_narrow(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
                  const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
 #if KERAS_HAS_WIDE_VARIANT
@@ -246,21 +278,25 @@ void gemm_narrow(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t 
     ldb = n;
   }
   if (transposed_applies(ta, m, n, k)) return transposed_product(m, n, k, a, lda, b, ldb, beta, c, ldc);
-  // Long sums run in chunks of kSumChunk rows of b (accumulating into c), so that a chunk
-  // of b stays in L1 across all of c's row blocks: over 4096 rows, 1.5x faster.
-  for (std::int64_t p0 = 0; p0 < k; p0 += kSumChunk) {
-    const std::int64_t kc = std::min(kSumChunk, k - p0);
-    const float* ap = ta ? a + p0 * lda : a + p0;
-    const Operands o = operands(ta, n, kc, ap, lda, b + p0 * ldb, ldb, p0 == 0 ? beta : 1.0f, c, ldc);
-    switch ((n + 15) / 16) {
-      case 1: all_rows<1>(o, m); break;
-      case 2: all_rows<2>(o, m); break;
-      case 3: all_rows<3>(o, m); break;
-      case 4: all_rows<4>(o, m); break;
-      case 5: all_rows<5>(o, m); break;
-      default: all_rows<6>(o, m); break;
-    }
+  if (gemm_narrow_splits_sums(ta, tb, m, n, k)) {
+    // Two fixed halves of the sum, at any thread count (so the same bits at any): the first
+    // into c, the second into scratch, then added. Two threads each stream half of a and b
+    // instead of all of both.
+    const std::int64_t half = (k / 2 + kSumChunk - 1) / kSumChunk * kSumChunk;
+    const ScratchLease<float, NarrowScratch::second_half> second(static_cast<std::size_t>(m * n));
+    parallel_for(2, 1, [&](std::int64_t h0, std::int64_t h1) {
+      for (std::int64_t h = h0; h < h1; ++h) {
+        const std::int64_t p0 = h ? half : 0, kc = h ? k - half : half;
+        const float* ap = ta ? a + p0 * lda : a + p0;
+        if (h == 0) chunked_sums(ta, m, n, kc, ap, lda, b, ldb, beta, c, ldc);
+        else chunked_sums(ta, m, n, kc, ap, lda, b + p0 * ldb, ldb, 0.0f, second.data(), n);
+      }
+    });
+    for (std::int64_t i = 0; i < m; ++i)
+      for (std::int64_t j = 0; j < n; ++j) c[i * ldc + j] += second.data()[i * n + j];
+    return;
   }
+  chunked_sums(ta, m, n, k, a, lda, b, ldb, beta, c, ldc);
 #else
   (void)ta, (void)tb, (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb, (void)beta, (void)c,
       (void)ldc;

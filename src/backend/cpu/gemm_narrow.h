@@ -20,6 +20,10 @@ namespace keras::backend::cpu {
 /// Whether gemm_narrow runs here (the CPU has AVX-512) and is the faster kernel for this shape.
 bool gemm_narrow_applies(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k);
 
+/// Whether gemm_narrow splits this product's sum into two fixed halves that run on two
+/// threads (a kernel gradient over many rows): the caller should not split its rows too.
+bool gemm_narrow_splits_sums(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k);
+
 /// Requires the wide ISA, n <= 96 and, when tb, k <= 4 (every shape gemm_narrow_applies()
 /// admits). Rows of c are computed independently, each with the same summation order
 /// whatever the row range (of at least 8 rows), so callers may split rows across threads.

@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 
+#include <type_traits>
 #include <vector>
 
 #include "gemm_narrow.h"
@@ -47,7 +48,8 @@ template <typename T, typename Gemm>
 void split_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t lda,
                 const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc, Gemm blas) {
   single_threaded_blas();
-  if (num_threads() <= 1 || m * n * k < kParallelGemmWork) {
+  if (num_threads() <= 1 || m * n * k < kParallelGemmWork ||
+      (std::is_same_v<T, float> && gemm_narrow_applies(ta, tb, m, n, k) && gemm_narrow_splits_sums(ta, tb, m, n, k))) {
     blas(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
     return;
   }
