@@ -179,7 +179,8 @@ thread_local bool in_parallel_chunk = false;
 
 void on_pool_thread_start(void (*setup)()) { thread_setups().push_back(setup); }
 
-void detail::parallel_for_chunks(std::int64_t n, std::int64_t grain, FunctionRef<void(std::int64_t, std::int64_t)> fn) {
+void detail::parallel_for_chunks(std::int64_t n, std::int64_t grain,
+                                 FunctionRef<void(std::int64_t, std::int64_t)> fn) {
   if (n <= 0) return;
   const int threads = std::min<std::int64_t>(num_threads(), std::max<std::int64_t>(1, n / std::max<std::int64_t>(grain, 1)));
   if (threads <= 1 || in_parallel_chunk) {
