@@ -108,10 +108,14 @@ void conv_kernel(const KernelArgs& k) {
   std::int64_t window[3];
   for (int i = 0; i < p.d; ++i) window[i] = kernel_window(k.input_shapes[1], i);
   const cpu::ConvGeometry g = detail::make_geometry(p, k.input_shapes[0], window, *k.output_shape, p.groups);
-  dispatch_floating(k.output_dtype, "conv", [&](auto zero) {
+  // conv_bias's third input is the bias; its flag adds the relu.
+  const bool with_bias = k.num_inputs == 3;
+  dispatch_floating(k.output_dtype, with_bias ? "conv_bias" : "conv", [&](auto zero) {
     using T = decltype(zero);
+    cpu::ConvEpilogue<T> epilogue{};
+    if (with_bias) epilogue = {static_cast<const T*>(k.inputs[2]), k.attrs->flag};
     cpu::conv_forward(g, static_cast<const T*>(k.inputs[0]), static_cast<const T*>(k.inputs[1]),
-                      static_cast<T*>(k.output));
+                      static_cast<T*>(k.output), epilogue);
   });
 }
 
@@ -160,19 +164,6 @@ TensorSpec infer_conv_bias(const std::vector<TensorSpec>& in, Attrs& attrs) {
   return out;
 }
 
-void conv_bias_kernel(const KernelArgs& k) {
-  const ConvParams p = detail::unpack(*k.attrs);
-  std::int64_t window[3];
-  for (int i = 0; i < p.d; ++i) window[i] = kernel_window(k.input_shapes[1], i);
-  const cpu::ConvGeometry g = detail::make_geometry(p, k.input_shapes[0], window, *k.output_shape, p.groups);
-  dispatch_floating(k.output_dtype, "conv_bias", [&](auto zero) {
-    using T = decltype(zero);
-    const cpu::ConvEpilogue<T> epilogue{static_cast<const T*>(k.inputs[2]), k.attrs->flag};
-    cpu::conv_forward(g, static_cast<const T*>(k.inputs[0]), static_cast<const T*>(k.inputs[1]),
-                      static_cast<T*>(k.output), epilogue);
-  });
-}
-
 std::vector<Tensor> grad_conv_bias(const GradContext& c) {
   const Tensor& x = c.inputs[0];
   const Tensor& w = c.inputs[1];
@@ -184,7 +175,7 @@ std::vector<Tensor> grad_conv_bias(const GradContext& c) {
 }
 
 const OpDef& conv_bias_op() {
-  static const OpDef def{"conv_bias", 3, infer_conv_bias, conv_bias_kernel, grad_conv_bias, false};
+  static const OpDef def{"conv_bias", 3, infer_conv_bias, conv_kernel, grad_conv_bias, false};
   return def;
 }
 

@@ -7,6 +7,7 @@
 #include "gemm_narrow.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <utility>
 
 #include "keras/backend/parallel.h"
@@ -130,7 +131,7 @@ KERAS_WIDE_TARGET inline void single_row(const Operands& o, std::int64_t i) {
   store_rows<V>(acc, o.c + i * o.ldc, o.ldc, o.last, o.beta, Seq<V>());
 }
 
-// The r < 8 rows from row i, as one block.
+// The r < 8 rows from row i, as one block (each element one sequential sum over p).
 template <int V>
 KERAS_WIDE_TARGET void last_rows(const Operands& o, std::int64_t i, std::int64_t r) {
   switch (r) {
@@ -162,24 +163,25 @@ KERAS_WIDE_TARGET void all_rows(const Operands& o, std::int64_t m) {
   if (i < m) last_rows<V>(o, i, m - i);
 }
 
+// body(V) with V, the 16-float vectors per row of `columns` (1 to 6), as a constant.
+template <typename Body>
+void by_vectors(std::int64_t columns, const Body& body) {
+  switch ((columns + 15) / 16) {
+    case 1: return body(std::integral_constant<int, 1>{});
+    case 2: return body(std::integral_constant<int, 2>{});
+    case 3: return body(std::integral_constant<int, 3>{});
+    case 4: return body(std::integral_constant<int, 4>{});
+    case 5: return body(std::integral_constant<int, 5>{});
+    default: return body(std::integral_constant<int, 6>{});
+  }
+}
+
 Operands operands(bool ta, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda, const float* b,
                   std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
   const std::int64_t vectors = (n + 15) / 16;
   const int tail = static_cast<int>(n - 16 * (vectors - 1));
   return Operands{n,    k,   a, ta ? 1 : lda, ta ? lda : 1, b, ldb, beta, c, ldc,
                   static_cast<__mmask16>(tail >= 16 ? 0xffff : (1u << tail) - 1)};
-}
-
-// All m rows (m <= 4) in one block: every element is one sequential sum over p, whatever m
-// and n are, so a caller splitting c's columns across threads gets the same bits.
-template <int V>
-KERAS_WIDE_TARGET void few_rows(const Operands& o, std::int64_t m) {
-  switch (m) {
-    case 1: return row_block<1, V>(o, 0);
-    case 2: return row_block<2, V>(o, 0);
-    case 3: return row_block<3, V>(o, 0);
-    default: return row_block<4, V>(o, 0);
-  }
 }
 
 // A few output columns from a transposed left operand over long sums: the kernel gradient of
@@ -200,14 +202,9 @@ void transposed_product(std::int64_t m, std::int64_t n, std::int64_t k, const fl
                         const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
   float ct[kMaxTransposedColumns * kMaxColumns];
   const Operands o = operands(/*ta=*/true, m, k, b, ldb, a, lda, 0.0f, ct, m);
-  switch ((m + 15) / 16) {
-    case 1: few_rows<1>(o, n); break;
-    case 2: few_rows<2>(o, n); break;
-    case 3: few_rows<3>(o, n); break;
-    case 4: few_rows<4>(o, n); break;
-    case 5: few_rows<5>(o, n); break;
-    default: few_rows<6>(o, n); break;
-  }
+  // All n (<= 4) rows of c^T in one block: every element is one sequential sum over p,
+  // whatever m is, so a caller splitting c's rows across threads gets the same bits.
+  by_vectors(m, [&](auto v) { last_rows<decltype(v)::value>(o, 0, n); });
   for (std::int64_t i = 0; i < m; ++i)
     for (std::int64_t j = 0; j < n; ++j) {
       float& out = c[i * ldc + j];
@@ -223,14 +220,7 @@ void chunked_sums(bool ta, std::int64_t m, std::int64_t n, std::int64_t k, const
     const std::int64_t kc = std::min(kSumChunk, k - p0);
     const float* ap = ta ? a + p0 * lda : a + p0;
     const Operands o = operands(ta, n, kc, ap, lda, b + p0 * ldb, ldb, p0 == 0 ? beta : 1.0f, c, ldc);
-    switch ((n + 15) / 16) {
-      case 1: all_rows<1>(o, m); break;
-      case 2: all_rows<2>(o, m); break;
-      case 3: all_rows<3>(o, m); break;
-      case 4: all_rows<4>(o, m); break;
-      case 5: all_rows<5>(o, m); break;
-      default: all_rows<6>(o, m); break;
-    }
+    by_vectors(n, [&](auto v) { all_rows<decltype(v)::value>(o, m); });
   }
 }
 

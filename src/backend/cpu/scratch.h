@@ -27,13 +27,13 @@ class ScratchLease {
   explicit ScratchLease(std::size_t elements) {
     Shelf& s = shelf();
     std::lock_guard<std::mutex> lock(s.mutex);
-    if (s.created == 0) {
+    if (!s.stocked) {
       // One buffer per pool thread from the start: a run where more threads than before
       // take chunks then finds its buffers ready. The shelf's own list never reallocates.
       s.free.reserve(kShelfCapacity);
       const int threads = std::max(1, num_threads());
       for (int i = 0; i < threads; ++i) s.free.push_back(std::make_unique<std::vector<T>>(elements));
-      s.created = threads;
+      s.stocked = true;
     }
     if (elements > s.largest) {
       s.largest = elements;
@@ -41,7 +41,6 @@ class ScratchLease {
     }
     if (s.free.empty()) {
       buffer_ = std::make_unique<std::vector<T>>(s.largest);
-      ++s.created;
     } else {
       buffer_ = std::move(s.free.back());
       s.free.pop_back();
@@ -63,7 +62,7 @@ class ScratchLease {
   static constexpr std::size_t kShelfCapacity = 256;
   struct Shelf {
     std::mutex mutex;
-    int created = 0;
+    bool stocked = false;  // the first lease created one buffer per pool thread
     std::size_t largest = 0;
     std::vector<std::unique_ptr<std::vector<T>>> free;
   };
