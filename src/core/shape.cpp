@@ -4,37 +4,16 @@
 
 namespace keras {
 
-std::int64_t Shape::operator[](int index) const {
+void Shape::throw_index_error(int index) const {
   const int r = rank();
-  const int i = index < 0 ? index + r : index;
-  if (i < 0 || i >= r)
-    throw IndexError("Shape index out of range: expected -" + std::to_string(r) + " <= index < " + std::to_string(r) +
-                     ". Received: index=" + std::to_string(index) + " for shape " + to_string());
-  return dims_[static_cast<std::size_t>(i)];
-}
-
-std::int64_t& Shape::operator[](int index) {
-  const int r = rank();
-  const int i = index < 0 ? index + r : index;
-  if (i < 0 || i >= r)
-    throw IndexError("Shape index out of range: expected -" + std::to_string(r) + " <= index < " + std::to_string(r) +
-                     ". Received: index=" + std::to_string(index) + " for shape " + to_string());
-  return dims_[static_cast<std::size_t>(i)];
+  throw IndexError("Shape index out of range: expected -" + std::to_string(r) + " <= index < " + std::to_string(r) +
+                   ". Received: index=" + std::to_string(index) + " for shape " + to_string());
 }
 
 bool Shape::is_fully_defined() const {
   for (auto d : dims_)
     if (d < 0) return false;
   return true;
-}
-
-std::int64_t Shape::num_elements() const {
-  std::int64_t n = 1;
-  for (auto d : dims_) {
-    if (d < 0) return -1;
-    n *= d;
-  }
-  return n;
 }
 
 int Shape::normalize_axis(int axis) const {

@@ -4,6 +4,8 @@
 // Each op still runs its own kernel (on sub-blocks of its operands), so a fused step
 // computes exactly what the unfused ops compute.
 #include <algorithm>
+#include <new>
+#include <type_traits>
 #include <vector>
 
 #include "../backend/cpu/scratch.h"
@@ -148,6 +150,38 @@ std::vector<FusedGroup> form_fused_groups(const std::vector<const Node*>& order,
   return groups;
 }
 
+namespace {
+
+// Rows of fewer elements than one vector of floats, repeated many times in a block, run
+// faster through the kernel (it lays a short row out many times over and runs one loop).
+constexpr std::int64_t kFastMinRow = 16;
+
+// Chooses OpDef::f32_block for a member when its operands allow it (see FusedMember::fast).
+void prepare_fast_path(const FusedGroup& group, FusedMember& m) {
+  m.fast = nullptr;
+  if (!m.op->f32_block || m.dtype != DType::float32) return;
+  const bool rows_in_block = group.block_shape.rank() > 1;
+  const std::int64_t row = rows_in_block ? group.block_elements / group.block_shape[0] : 0;
+  const bool several_rows = rows_in_block && group.block_shape[0] > 1;
+  bool has_row = false;
+  for (std::size_t i = 0; i < m.operands.size(); ++i) {
+    const FusedOperand& op = m.operands[i];
+    if (op.dtype != DType::float32) return;
+    if (op.kind == OperandKind::row) {
+      if (op.row_shape.num_elements() != row) return;  // a narrower row inside the block's rows
+      has_row = true;
+    }
+    m.fast_steps[i] = op.kind == OperandKind::scalar ? 0 : 1;
+    m.fast_advances[i] = op.kind == OperandKind::full;
+  }
+  if (has_row && several_rows && row < kFastMinRow) return;
+  m.fast_row = has_row && several_rows ? row : 0;
+  m.fast_param = m.attrs.floats.empty() ? 0.0f : static_cast<float>(m.attrs.floats[0]);
+  m.fast = m.op->f32_block;
+}
+
+}  // namespace
+
 void prepare_fused_group(FusedGroup& group, const std::unordered_map<const Node*, int>& value_of) {
   const Shape& out = group.shape;
   // Row operands need blocks of whole rows: (rows, the widest row's dims...).
@@ -213,20 +247,43 @@ void prepare_fused_group(FusedGroup& group, const std::unordered_map<const Node*
     m.args.output_dtype = m.dtype;
     m.args.attrs = &m.attrs;
   }
+  for (FusedMember& m : group.members) prepare_fast_path(group, m);
   for (FusedMember& m : group.members) m.node = nullptr;  // runs must not reach back into the graph
 }
 
 namespace {
 
+// A member's OpDef::f32_block over `count` elements of one block.
+void run_fast(const FusedMember& m, const void* const* operands, float* out, std::int64_t count) {
+  const float* in[kFuseMaxOperands];
+  const std::size_t k = m.operands.size();
+  for (std::size_t i = 0; i < k; ++i) in[i] = static_cast<const float*>(operands[i]);
+  if (m.fast_row == 0) {
+    m.fast(in, m.fast_steps, out, count, m.fast_param);
+    return;
+  }
+  // A row operand repeats along the block: one call per row.
+  const float* row_in[kFuseMaxOperands];
+  for (std::int64_t r = 0; r < count; r += m.fast_row) {
+    for (std::size_t i = 0; i < k; ++i) row_in[i] = m.fast_advances[i] ? in[i] + r : in[i];
+    m.fast(row_in, m.fast_steps, out + r, m.fast_row, m.fast_param);
+  }
+}
+
 // Elements [begin, end) of the group (begin a multiple of the block size). The kernel
 // arguments are copied onto the stack so that several threads can run blocks of one group.
+static_assert(std::is_trivially_destructible_v<KernelArgs>);
+
 void run_block_range(const FusedGroup& group, unsigned char* out, unsigned char* scratch, std::int64_t begin,
                      std::int64_t end) {
   const void* ptrs[kFuseMaxMembers][kFuseMaxOperands];
-  KernelArgs args[kFuseMaxMembers];
+  // Raw storage, constructed for the group's members only: a KernelArgs array would be
+  // zero-filled (1 KB) on every call, a quarter of a small group's time.
+  alignas(KernelArgs) unsigned char args_storage[sizeof(KernelArgs) * kFuseMaxMembers];
+  auto* args = reinterpret_cast<KernelArgs*>(args_storage);
   const std::size_t members = group.members.size();
   for (std::size_t j = 0; j < members; ++j) {
-    args[j] = group.members[j].args;
+    new (&args[j]) KernelArgs(group.members[j].args);
     args[j].inputs = ptrs[j];
     args[j].output = group.members[j].scratch >= 0
                          ? scratch + static_cast<std::size_t>(group.members[j].scratch) * group.scratch_stride
@@ -245,6 +302,12 @@ void run_block_range(const FusedGroup& group, unsigned char* out, unsigned char*
                                      group.scratch_stride;
         else
           ptrs[j][i] = m.bases[i] + static_cast<std::size_t>(start) * m.strides[i];
+      }
+      if (m.fast) {
+        float* result = static_cast<float*>(m.scratch < 0 ? out + static_cast<std::size_t>(start) * group.out_elem_size
+                                                          : args[j].output);
+        run_fast(m, ptrs[j], result, tail ? group.n - start : block);
+        continue;
       }
       args[j].input_shapes = tail ? m.shapes_tail.data() : m.shapes_full.data();
       args[j].output_shape = tail ? &group.tail_shape : &group.block_shape;

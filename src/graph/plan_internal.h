@@ -59,6 +59,15 @@ struct FusedMember {
   std::vector<DType> dtypes;
   std::vector<Shape> shapes_full, shapes_tail;
   KernelArgs args;
+  // The op's float32 block loop (OpDef::f32_block) where every operand is float32 and each
+  // row operand spans the block's whole rows; null: the kernel runs. Operands step 1 (full,
+  // row) or 0 (scalar); full ones advance by fast_row per row when a row operand repeats
+  // (fast_row 0: the block is one contiguous run).
+  F32BlockFn fast = nullptr;
+  float fast_param = 0;
+  std::int64_t fast_row = 0;
+  std::int64_t fast_steps[kFuseMaxOperands] = {};
+  bool fast_advances[kFuseMaxOperands] = {};
 };
 
 struct FusedGroup {

@@ -189,12 +189,17 @@ std::vector<Tensor> grad_hard_sigmoid(const GradContext& c) {
 
 #define KERAS_ACTIVATION_OP(NAME, DOMAIN, EXPR, GRAD)                                              \
   const OpDef& NAME##_op() {                                                                       \
-    static const OpDef def{#NAME, 1,                                                               \
-                           [](const std::vector<TensorSpec>& in, Attrs&) { return infer_##DOMAIN(in, #NAME); }, \
-                           [](const KernelArgs& k) {                                               \
-                             DOMAIN##_kernel(k, []<typename T>(T x, T p) { return EXPR; });   \
-                           },                                                                      \
-                           GRAD, /*elementwise=*/true};                                            \
+    static const OpDef def = [] {                                                                  \
+      OpDef d{#NAME, 1, [](const std::vector<TensorSpec>& in, Attrs&) { return infer_##DOMAIN(in, #NAME); }, \
+              [](const KernelArgs& k) { DOMAIN##_kernel(k, []<typename T>(T x, T p) { return EXPR; }); }, GRAD, \
+              /*elementwise=*/true};                                                               \
+      d.f32_block = [](const float* const* in, const std::int64_t*, float* out, std::int64_t n, float p) { \
+        backend::cpu::unary_block(in[0], out, n, [p](float x) {                                    \
+          return static_cast<float>(([]<typename T>(T x, T p) { return EXPR; })(x, p));            \
+        });                                                                                        \
+      };                                                                                           \
+      return d;                                                                                    \
+    }();                                                                                           \
     return def;                                                                                    \
   }
 

@@ -20,6 +20,14 @@ void arithmetic_kernel(const KernelArgs& k, F f) {
   });
 }
 
+// The float32 block of a fused step: what arithmetic_kernel runs for a same-shaped or
+// single-value operand, without the shape analysis.
+template <typename F>
+void arithmetic_block(const float* const* in, const std::int64_t* steps, float* out, std::int64_t n, F f) {
+  backend::cpu::binary_run(in[0], steps[0], in[1], steps[1], out, n,
+                           [&](float x, float y) { return static_cast<float>(f(x, y)); });
+}
+
 template <typename F>
 void comparison_kernel(const KernelArgs& k, F f) {
   dispatch_dtype(k.input_dtypes[0], [&](auto zero) {
@@ -87,12 +95,16 @@ std::vector<Tensor> grad_where(const GradContext& c) {
 
 #define KERAS_ARITH_OP(NAME, EXPR, GRAD)                                                       \
   const OpDef& NAME##_op() {                                                                   \
-    static const OpDef def{#NAME, 2,                                                           \
-                           [](const std::vector<TensorSpec>& in, Attrs& at) {                  \
-                             return infer_arith(in, at, #NAME);                                \
-                           },                                                                  \
-                           [](const KernelArgs& k) { arithmetic_kernel(k, [](auto x, auto y) { return EXPR; }); }, \
-                           GRAD, /*elementwise=*/true};                                        \
+    static const OpDef def = [] {                                                              \
+      OpDef d{#NAME, 2,                                                                        \
+              [](const std::vector<TensorSpec>& in, Attrs& at) { return infer_arith(in, at, #NAME); }, \
+              [](const KernelArgs& k) { arithmetic_kernel(k, [](auto x, auto y) { return EXPR; }); }, \
+              GRAD, /*elementwise=*/true};                                                     \
+      d.f32_block = [](const float* const* in, const std::int64_t* steps, float* out, std::int64_t n, float) { \
+        arithmetic_block(in, steps, out, n, [](auto x, auto y) { return EXPR; });              \
+      };                                                                                       \
+      return d;                                                                                \
+    }();                                                                                       \
     return def;                                                                                \
   }
 

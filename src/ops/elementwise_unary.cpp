@@ -124,10 +124,15 @@ std::vector<Tensor> grad_erf(const GradContext& c) {
 
 #define KERAS_UNARY_OP(NAME, DOMAIN, EXPR, GRAD)                                                   \
   const OpDef& NAME##_op() {                                                                       \
-    static const OpDef def{#NAME, 1,                                                               \
-                           [](const std::vector<TensorSpec>& in, Attrs&) { return infer_##DOMAIN(in, #NAME); }, \
-                           [](const KernelArgs& k) { DOMAIN##_kernel(k, []<typename T>(T x) { return EXPR; }); }, \
-                           GRAD, /*elementwise=*/true};                                            \
+    static const OpDef def = [] {                                                                  \
+      OpDef d{#NAME, 1, [](const std::vector<TensorSpec>& in, Attrs&) { return infer_##DOMAIN(in, #NAME); }, \
+              [](const KernelArgs& k) { DOMAIN##_kernel(k, []<typename T>(T x) { return EXPR; }); }, GRAD, \
+              /*elementwise=*/true};                                                               \
+      d.f32_block = [](const float* const* in, const std::int64_t*, float* out, std::int64_t n, float) { \
+        backend::cpu::unary_block(in[0], out, n, [](float x) { return static_cast<float>(([]<typename T>(T x) { return EXPR; })(x)); }); \
+      };                                                                                           \
+      return d;                                                                                    \
+    }();                                                                                           \
     return def;                                                                                    \
   }
 

@@ -95,6 +95,12 @@ void matmul_kernel(const KernelArgs& k) {
   const Shape& as = k.input_shapes[0];
   const Shape& bs = k.input_shapes[1];
   const MatmulSizes s = matmul_sizes(as, bs, ta, tb);
+  if (as.rank() == 2 && bs.rank() == 2 && k.output_dtype == DType::float32) {
+    // Two matrices (every Dense layer and its gradients): no batch dims to walk.
+    cpu::gemm(ta, tb, s.m, s.n, s.k, static_cast<const float*>(k.inputs[0]), static_cast<const float*>(k.inputs[1]),
+              static_cast<float*>(k.output));
+    return;
+  }
   const cpu::BatchDims a_batch(as, s.a_vector ? 1 : 2), b_batch(bs, s.b_vector ? 1 : 2);
   const cpu::BatchDims out_batch(*k.output_shape, (s.a_vector ? 0 : 1) + (s.b_vector ? 0 : 1));
   dispatch_dtype(k.output_dtype, [&](auto zero) {

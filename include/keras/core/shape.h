@@ -18,14 +18,22 @@ class Shape {
 
   int rank() const { return static_cast<int>(dims_.size()); }
   /// Python-style indexing: shape[-1] is the last dimension. Throws IndexError.
-  std::int64_t operator[](int index) const;
-  std::int64_t& operator[](int index);
+  /// Inline (every kernel reads its shapes on every run), with the error out of line.
+  std::int64_t operator[](int index) const { return dims_[checked_index(index)]; }
+  std::int64_t& operator[](int index) { return dims_[checked_index(index)]; }
   const std::vector<std::int64_t>& dims() const { return dims_; }
   std::vector<std::int64_t>& dims() { return dims_; }
 
   bool is_fully_defined() const;
   /// Product of dimensions; -1 if any dimension is unknown; 1 for a scalar.
-  std::int64_t num_elements() const;
+  std::int64_t num_elements() const {
+    std::int64_t n = 1;
+    for (auto d : dims_) {
+      if (d < 0) return -1;
+      n *= d;
+    }
+    return n;
+  }
 
   /// Normalizes a possibly negative axis into [0, rank); throws ValueError naming the shape.
   int normalize_axis(int axis) const;
@@ -41,6 +49,15 @@ class Shape {
   auto end() const { return dims_.end(); }
 
  private:
+  std::size_t checked_index(int index) const {
+    const int r = rank();
+    const int i = index < 0 ? index + r : index;
+    if (i < 0 || i >= r) [[unlikely]]
+      throw_index_error(index);
+    return static_cast<std::size_t>(i);
+  }
+  [[noreturn]] void throw_index_error(int index) const;
+
   std::vector<std::int64_t> dims_;
 };
 

@@ -43,6 +43,14 @@ using KernelFn = void (*)(const KernelArgs& args);
 /// or already like the input; the engine sums broadcast gradients back to each input's
 /// shape. An undefined Tensor means "no gradient" (e.g. integer inputs).
 using GradFn = std::vector<Tensor> (*)(const GradContext& ctx);
+/// An elementwise op's float32 loop over one contiguous block, for fused plan steps:
+/// out[i] = op(inputs[0][i * steps[0]], inputs[1][i * steps[1]], ...) for i in [0, n), each
+/// step 1 (a whole operand) or 0 (a single value); `param` is attrs.floats[0] (an
+/// activation's alpha or slope) or 0. On a small model's tensors the general kernel's shape
+/// analysis costs more than its arithmetic, so a fused step calls this where it can. It
+/// computes exactly what `kernel` computes, element for element.
+using F32BlockFn = void (*)(const float* const* inputs, const std::int64_t* steps, float* out, std::int64_t n,
+                            float param);
 
 struct OpDef {
   std::string name;
@@ -53,6 +61,7 @@ struct OpDef {
   bool elementwise = false;  // output shape == broadcast of inputs; fusable
   bool side_effect = false;  // writes into input 0 (assign); scheduled last in a plan
   int num_written_inputs = 1;  // side effects: inputs [0, n) are variables written in place
+  F32BlockFn f32_block = nullptr;  // elementwise ops only; nullptr: fused steps call `kernel`
   bool differentiable() const { return grad != nullptr; }
 };
 

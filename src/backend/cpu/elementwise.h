@@ -260,6 +260,16 @@ void unary_map(const T* x, R* out, std::int64_t n, F f) {
   parallel_for(n, kElementwiseGrain, [&](std::int64_t lo, std::int64_t hi) { map_loop(x, out, lo, hi, f); });
 }
 
+// unary_map on one block, on the calling thread: a fused step's member (the step itself
+// splits its blocks across threads). Element for element the same arithmetic.
+template <typename T, typename R, typename F>
+void unary_block(const T* x, R* out, std::int64_t n, F f) {
+#if KERAS_HAS_WIDE_VARIANT
+  if (wide_isa_available()) return map_loop_wide(x, out, 0, n, f);
+#endif
+  map_loop(x, out, 0, n, f);
+}
+
 template <typename T, typename R, typename F>
 void unary_map_reference(const T* x, R* out, std::int64_t n, F f) {
   for (std::int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
