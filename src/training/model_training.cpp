@@ -64,4 +64,9 @@ Outputs Model::predict_on_batch(const training::Arrays& x) {
   return trainer_->predict_on_batch(x);
 }
 
+Outputs Model::predict_on_batch(const Tensor& x) {
+  if (!trainer_) trainer_ = std::make_shared<training::Trainer>(*this);
+  return trainer_->predict_on_batch(x);
+}
+
 }  // namespace keras

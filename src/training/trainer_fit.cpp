@@ -290,32 +290,43 @@ bool reusable_result(const Tensor& t) {
 
 }  // namespace
 
+bool Trainer::Impl::repeat_predict(const Tensor* x, std::size_t count, Outputs& out) {
+  const std::vector<TensorSpec>& signature = repeat_predict_signature;
+  if (repeat_predict_plan == nullptr || count != signature.size()) return false;
+  for (std::size_t i = 0; i < count; ++i)
+    if (!x[i].defined() || !x[i].is_concrete() || x[i].dtype() != signature[i].dtype ||
+        x[i].shape() != signature[i].shape)
+      return false;
+  constexpr std::size_t kInline = 8;
+  const void* inline_ptrs[kInline];
+  std::vector<const void*> heap_ptrs(count > kInline ? count : 0);
+  const void** ptrs = count > kInline ? heap_ptrs.data() : inline_ptrs;
+  for (std::size_t i = 0; i < count; ++i) ptrs[i] = x[i].raw_data();
+  Plan& plan = *repeat_predict_plan;
+  plan.run(ptrs);
+  std::vector<Tensor>& results = repeat_predict_results;
+  results.resize(static_cast<std::size_t>(plan.num_outputs()));
+  for (int i = 0; i < plan.num_outputs(); ++i) {
+    Tensor& t = results[static_cast<std::size_t>(i)];
+    if (!reusable_result(t) || t.shape() != plan.output_shape(i) || t.dtype() != plan.output_dtype(i))
+      t = Tensor::empty(plan.output_shape(i), plan.output_dtype(i));
+    const std::size_t bytes = static_cast<std::size_t>(t.size()) * dtype_size(t.dtype());
+    if (bytes) std::memcpy(t.raw_data(), plan.output_data(i), bytes);
+  }
+  out = Outputs(results);
+  return true;
+}
+
+Outputs Trainer::predict_on_batch(const Tensor& x) {
+  Outputs out;
+  if (impl_->repeat_predict(&x, 1, out)) return out;
+  return predict_on_batch(Arrays(x));
+}
+
 Outputs Trainer::predict_on_batch(const Arrays& x) {
   Impl& s = *impl_;
-  const std::vector<TensorSpec>& signature = s.repeat_predict_signature;
-  bool repeat = s.repeat_predict_plan != nullptr && x.size() == signature.size();
-  for (std::size_t i = 0; repeat && i < x.size(); ++i)
-    repeat = x[i].defined() && x[i].is_concrete() && x[i].dtype() == signature[i].dtype &&
-             x[i].shape() == signature[i].shape;
-  if (repeat) {
-    constexpr std::size_t kInline = 8;
-    const void* inline_ptrs[kInline];
-    std::vector<const void*> heap_ptrs(x.size() > kInline ? x.size() : 0);
-    const void** ptrs = x.size() > kInline ? heap_ptrs.data() : inline_ptrs;
-    for (std::size_t i = 0; i < x.size(); ++i) ptrs[i] = x[i].raw_data();
-    Plan& plan = *s.repeat_predict_plan;
-    plan.run(ptrs);
-    std::vector<Tensor>& results = s.repeat_predict_results;
-    results.resize(static_cast<std::size_t>(plan.num_outputs()));
-    for (int i = 0; i < plan.num_outputs(); ++i) {
-      Tensor& t = results[static_cast<std::size_t>(i)];
-      if (!reusable_result(t) || t.shape() != plan.output_shape(i) || t.dtype() != plan.output_dtype(i))
-        t = Tensor::empty(plan.output_shape(i), plan.output_dtype(i));
-      const std::size_t bytes = static_cast<std::size_t>(t.size()) * dtype_size(t.dtype());
-      if (bytes) std::memcpy(t.raw_data(), plan.output_data(i), bytes);
-    }
-    return Outputs(results);
-  }
+  Outputs repeated;
+  if (s.repeat_predict(x.data(), x.size(), repeated)) return repeated;
   Outputs out = predict(x, PredictOptions{.batch_size = std::numeric_limits<std::int64_t>::max(), .verbose = 0});
   // Remember the plan when the arrays were used as given (no dtype conversion by prepare).
   PreparedData data = s.prepare(x, nullptr, Tensor(), {});

@@ -106,6 +106,8 @@ struct Trainer::Impl {
   // The last repeat call's results: a result the caller has let go of (this is its only
   // holder) is refilled by the next call instead of allocating a new tensor.
   std::vector<Tensor> repeat_predict_results;
+  /// Runs the remembered plan when `count` arrays match its signature; false otherwise.
+  bool repeat_predict(const Tensor* x, std::size_t count, Outputs& out);
   std::mt19937_64 shuffle_rng{std::random_device{}()};
 
   // ---- compile and build (trainer.cpp) ----

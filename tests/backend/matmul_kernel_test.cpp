@@ -127,6 +127,28 @@ TEST(MatmulKernel, NarrowKernelMatchesReference) {
             }
 }
 
+// One row times a dense b of 1 to 4 columns (read as flat vectors, not row by row), on sums
+// shorter and longer than one vector and with a partial last vector.
+TEST(MatmulKernel, NarrowRowTimesFewColumnsMatchesReference) {
+  if (!cpu::wide_isa_available()) GTEST_SKIP() << "gemm_narrow needs AVX-512, which this CPU lacks";
+  std::mt19937 rng(22);
+  for (std::int64_t n : {1, 2, 3, 4})
+    for (std::int64_t k : {15, 16, 17, 31, 32, 33, 75, 200})
+      for (float beta : {0.0f, 1.0f, 0.5f}) {
+        const auto a = random_values<float>(k, rng);
+        const auto b = random_values<float>(k * n, rng);
+        const auto c0 = random_values<float>(n + 1, rng);
+        std::vector<float> ref(static_cast<std::size_t>(n));
+        cpu::gemm_reference(false, false, 1, n, k, a.data(), b.data(), ref.data());
+        std::vector<float> got = c0;
+        cpu::gemm_narrow(false, false, 1, n, k, a.data(), k, b.data(), n, beta, got.data(), n);
+        for (std::int64_t j = 0; j < n; ++j)
+          ASSERT_NEAR(got[j], static_cast<double>(ref[j]) + beta * static_cast<double>(c0[j]), 1e-5 * static_cast<double>(k + 1))
+              << "n=" << n << " k=" << k << " beta=" << beta << " column " << j;
+        ASSERT_EQ(got[n], c0[n]) << "n=" << n << " k=" << k << ": wrote past the row";
+      }
+}
+
 // Narrow-kernel products large enough to be split across the pool give the same bits at 1
 // and 2 threads: leftover rows of a thread's range sum in the same order as full blocks.
 // (The BLAS makes no such promise for column splits.)

@@ -93,6 +93,7 @@ class Model : public layers::Layer {
                                 const training::BatchOptions& options);
   callbacks::Logs test_on_batch(const training::Arrays& x, const training::Arrays& y);
   Outputs predict_on_batch(const training::Arrays& x);
+  Outputs predict_on_batch(const Tensor& x);  // one input, without a list to build
   /// The training state (optimizer, metrics, callbacks' view of the model); created by
   /// compile() or the first predict with options, nullptr before.
   training::Trainer* trainer() const { return trainer_.get(); }

@@ -277,6 +277,9 @@ class Trainer : public callbacks::CallbackModel {
   callbacks::Logs train_on_batch(const Arrays& x, const Arrays& y, const BatchOptions& options);
   callbacks::Logs test_on_batch(const Arrays& x, const Arrays& y, const BatchOptions& options);
   Outputs predict_on_batch(const Arrays& x);
+  /// The same for a model of one input, without building a list of arrays (a serving
+  /// loop's per-call cost).
+  Outputs predict_on_batch(const Tensor& x);
 
   /// Keras's model.metrics: the loss tracker, the compiled metrics, then the per-output loss
   /// trackers (the compiled ones exist from the first fit/evaluate/train_on_batch on).

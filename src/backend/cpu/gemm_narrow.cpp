@@ -212,6 +212,77 @@ void transposed_product(std::int64_t m, std::int64_t n, std::int64_t k, const fl
     }
 }
 
+// One row of a times a contiguous b of N <= 4 columns (a Dense layer of a few units at batch
+// 1). Rows of b would fill N of 16 lanes, so b is read as flat vectors instead: 16 rows of b
+// are N whole vectors, and vector t of them is multiplied by a's 16 values permuted so that
+// lane l holds a[(16t + l) / N]. Lane l of accumulator t then collects column (16t + l) % N;
+// the columns' lanes are added at the end.
+constexpr std::int64_t kMaxFlatColumns = 4;
+
+template <int N, int... T>
+KERAS_WIDE_TARGET inline void flat_multiply_add(__m512* acc, const __m512i* index, __m512 av, const float* b,
+                                                int floats, std::integer_sequence<int, T...>) {
+  // floats: how many of the 16 N values from b exist (16 N except in the last rows).
+  ((acc[T] = _mm512_fmadd_ps(_mm512_permutexvar_ps(index[T], av),
+                             floats >= 16 * (T + 1)
+                                 ? _mm512_loadu_ps(b + 16 * T)
+                                 : _mm512_maskz_loadu_ps(
+                                       static_cast<__mmask16>(floats <= 16 * T ? 0u : (1u << (floats - 16 * T)) - 1u),
+                                       b + 16 * T),
+                             acc[T])),
+   ...);
+}
+
+// The lanes of acc[t] that hold column j ((16t + l) % N == j), added across t.
+constexpr __mmask16 column_mask(int n, int t, int j) {
+  unsigned mask = 0;
+  for (int l = 0; l < 16; ++l)
+    if ((16 * t + l) % n == j) mask |= 1u << l;
+  return static_cast<__mmask16>(mask);
+}
+template <int N, int... T>
+KERAS_WIDE_TARGET inline __m512 column_lanes(const __m512* acc, int j, std::integer_sequence<int, T...>) {
+  __m512 sum = _mm512_setzero_ps();
+  ((sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(column_mask(N, T, j), acc[T]))), ...);
+  return sum;
+}
+
+template <int N>
+KERAS_WIDE_TARGET void row_times_flat(std::int64_t k, const float* a, const float* b, float beta, float* c) {
+  __m512 acc[N];
+  __m512i index[N];
+  zero(acc, Seq<N>());
+  for (int t = 0; t < N; ++t) {
+    alignas(64) int lanes[16];
+    for (int l = 0; l < 16; ++l) lanes[l] = (16 * t + l) / N;
+    index[t] = _mm512_load_si512(lanes);
+  }
+  std::int64_t p = 0;
+  for (; p + 16 <= k; p += 16) flat_multiply_add<N>(acc, index, _mm512_loadu_ps(a + p), b + p * N, 16 * N, Seq<N>());
+  if (p < k) {
+    const int rows = static_cast<int>(k - p);
+    const __m512 av = _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << rows) - 1u), a + p);
+    flat_multiply_add<N>(acc, index, av, b + p * N, rows * N, Seq<N>());
+  }
+  for (int j = 0; j < N; ++j) {
+    const float sum = _mm512_reduce_add_ps(column_lanes<N>(acc, j, Seq<N>()));
+    c[j] = beta != 0.0f ? sum + beta * c[j] : sum;
+  }
+}
+
+bool flat_applies(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t ldb) {
+  return m == 1 && !ta && !tb && n <= kMaxFlatColumns && ldb == n && k >= 16;
+}
+
+void row_times_flat(std::int64_t n, std::int64_t k, const float* a, const float* b, float beta, float* c) {
+  switch (n) {
+    case 1: return row_times_flat<1>(k, a, b, beta, c);
+    case 2: return row_times_flat<2>(k, a, b, beta, c);
+    case 3: return row_times_flat<3>(k, a, b, beta, c);
+    default: return row_times_flat<4>(k, a, b, beta, c);
+  }
+}
+
 // Long sums run in chunks of kSumChunk rows of b (accumulating into c), so that a chunk of b
 // stays in L1 across all of c's row blocks: over 4096 rows, 1.5x faster.
 void chunked_sums(bool ta, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
@@ -259,6 +330,7 @@ bool gemm_narrow_splits_sums(bool ta, bool tb, std::int64_t m, std::int64_t n, s
 void gemm_narrow(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
                  const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
 #if KERAS_HAS_WIDE_VARIANT
+  if (flat_applies(ta, tb, m, n, k, ldb)) return row_times_flat(n, k, a, b, beta, c);
   float rows[kMaxPackedRows * kMaxColumns];
   if (tb) {
     // b is stored (n,k): its k columns become rows of length n.

@@ -48,7 +48,7 @@ template <typename T, typename Gemm>
 void split_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t lda,
                 const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc, Gemm blas) {
   single_threaded_blas();
-  if (num_threads() <= 1 || m * n * k < kParallelGemmWork ||
+  if (m * n * k < kParallelGemmWork || num_threads() <= 1 ||
       (std::is_same_v<T, float> && gemm_narrow_applies(ta, tb, m, n, k) && gemm_narrow_splits_sums(ta, tb, m, n, k))) {
     blas(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
     return;
