@@ -2,6 +2,7 @@
 #include "keras/layers/core.h"
 
 #include "keras/ops/ops.h"
+#include "../ops/dense_op.h"
 
 namespace keras {
 namespace layers {
@@ -112,6 +113,11 @@ void Dense::build(const Shape& input_shape) {
 }
 
 Tensor Dense::call(const Tensor& x) {
+  // matmul, bias and a built-in activation as one op (src/ops/dense.cpp): the same numbers,
+  // one plan step instead of two.
+  if (use_bias_ && activation_.is_builtin() && x.dtype() == kernel_.dtype() && is_floating(x.dtype()))
+    if (const auto fused = ops::detail::dense_activation(activation_.name()))
+      return ops::detail::dense(x, kernel_, bias_, *fused);
   Tensor y = ops::matmul(x, kernel_);
   if (use_bias_) y = ops::add(y, bias_);
   return activation_(y);

@@ -11,6 +11,7 @@ void register_elementwise_unary_ops(OpList& ops);   // src/ops/elementwise_unary
 void register_activation_ops(OpList& ops);          // src/ops/activations.cpp
 void register_reduction_ops(OpList& ops);           // src/ops/reduce.cpp
 void register_linalg_ops(OpList& ops);              // src/ops/linalg.cpp
+void register_dense_ops(OpList& ops);               // src/ops/dense.cpp
 void register_shape_ops(OpList& ops);               // src/ops/shape_ops.cpp
 void register_indexing_ops(OpList& ops);            // src/ops/indexing.cpp
 void register_creation_ops(OpList& ops);            // src/ops/creation.cpp

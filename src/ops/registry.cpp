@@ -14,6 +14,7 @@ const std::vector<const OpDef*>& op_registry() {
     ops::detail::register_activation_ops(ops);
     ops::detail::register_reduction_ops(ops);
     ops::detail::register_linalg_ops(ops);
+    ops::detail::register_dense_ops(ops);
     ops::detail::register_shape_ops(ops);
     ops::detail::register_indexing_ops(ops);
     ops::detail::register_creation_ops(ops);

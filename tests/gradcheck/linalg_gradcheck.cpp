@@ -3,6 +3,7 @@
 #include "gradcheck.h"
 #include "keras/graph/autodiff.h"
 #include "keras/ops/ops.h"
+#include "ops/dense_op.h"
 
 using keras::Tensor;
 namespace ops = keras::ops;
@@ -28,3 +29,17 @@ KERAS_GRADCHECK({"matmul", "gradient of a gradient", {{2, 3}, {3, 4}}, [](const 
                    keras::GradientTape tape;
                    return keras::gradients(ops::sum(ops::multiply(ops::matmul(in[0], in[1]), ops::matmul(in[0], in[1]))), {in[0]})[0];
                  }});
+
+// ---- dense (the Dense layer's fused activation(x @ kernel + bias)) ----
+namespace {
+using keras::ops::detail::DenseActivation;
+Tensor dense_with(const In& in, DenseActivation a) { return keras::ops::detail::dense(in[0], in[1], in[2], a); }
+}  // namespace
+KERAS_GRADCHECK({"dense", "linear, one row", {{1, 5}, {5, 3}, {3}},
+                 [](const In& in) { return dense_with(in, DenseActivation::linear); }});
+KERAS_GRADCHECK({"dense", "tanh, rows of 17 units (the row loops)", {{3, 4}, {4, 17}, {17}},
+                 [](const In& in) { return dense_with(in, DenseActivation::tanh); }});
+KERAS_GRADCHECK({"dense", "sigmoid, short rows (the kernels)", {{4, 3}, {3, 2}, {2}},
+                 [](const In& in) { return dense_with(in, DenseActivation::sigmoid); }});
+KERAS_GRADCHECK({"dense", "relu on a sequence (2,3,4)", {{2, 3, 4}, {4, 5}, {5}},
+                 [](const In& in) { return dense_with(in, DenseActivation::relu); }});

@@ -35,15 +35,18 @@ class ActivationArg {
   template <class F, std::enable_if_t<std::is_invocable_r_v<Tensor, F, const Tensor&> &&
                                           !std::is_convertible_v<F, std::string>, int> = 0>
   ActivationArg(F fn, std::string name = "custom_activation")  // NOLINT(google-explicit-constructor)
-      : name_(std::move(name)), fn_(std::move(fn)) {}
+      : name_(std::move(name)), fn_(std::move(fn)), builtin_(false) {}
 
   const std::string& name() const { return name_; }
   bool is_linear() const { return !fn_ && (name_ == "linear" || name_.empty()); }
+  /// The Keras activation `name()` names (not a callable that was given a name).
+  bool is_builtin() const { return builtin_; }
   Tensor operator()(const Tensor& x) const { return fn_ ? fn_(x) : x; }
 
  private:
   std::string name_ = "linear";
   Function fn_;
+  bool builtin_ = true;
 };
 
 }  // namespace keras::activations
