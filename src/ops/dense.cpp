@@ -63,6 +63,8 @@ TensorSpec infer_dense(const std::vector<TensorSpec>& in, Attrs& attrs) {
 // Rows shorter than a vector go through the kernels over the whole output instead: their
 // loops lay a short row out many times over (elementwise.h), one call per row would not.
 constexpr std::int64_t kRowLoopMinUnits = 16;
+// Elements per block of the float32 epilogue (a fused step's block size).
+constexpr std::int64_t kEpilogueBlock = 512;
 
 // bias and activation over rows x units of y, in place.
 void epilogue(const KernelArgs& k, const OpDef* activation, std::int64_t rows, std::int64_t units) {
@@ -72,13 +74,22 @@ void epilogue(const KernelArgs& k, const OpDef* activation, std::int64_t rows, s
     auto* out = static_cast<float*>(y);
     const auto* bias = static_cast<const float*>(k.inputs[kBias]);
     const std::int64_t steps[2] = {1, 1};
-    backend::parallel_for(rows, std::max<std::int64_t>(1, (std::int64_t{1} << 15) / std::max<std::int64_t>(units, 1)),
+    // The bias row by row, the activation over blocks of whole rows (its loop's remainder
+    // once per block, not once per row), a block small enough to stay in L1 in between.
+    const std::int64_t block_rows = std::max<std::int64_t>(1, kEpilogueBlock / units);
+    backend::parallel_for(rows, std::max<std::int64_t>(1, (std::int64_t{1} << 15) / units),
                           [&](std::int64_t lo, std::int64_t hi) {
-                            for (std::int64_t r = lo; r < hi; ++r) {
-                              float* row = out + r * units;
-                              const float* operands[2] = {row, bias};
-                              add.f32_block(operands, steps, row, units, 0.0f);
-                              if (activation) activation->f32_block(operands, steps, row, units, 0.0f);
+                            for (std::int64_t r0 = lo; r0 < hi; r0 += block_rows) {
+                              const std::int64_t r1 = std::min(hi, r0 + block_rows);
+                              for (std::int64_t r = r0; r < r1; ++r) {
+                                float* row = out + r * units;
+                                const float* operands[2] = {row, bias};
+                                add.f32_block(operands, steps, row, units, 0.0f);
+                              }
+                              if (!activation) continue;
+                              float* block = out + r0 * units;
+                              const float* operand[1] = {block};
+                              activation->f32_block(operand, steps, block, (r1 - r0) * units, 0.0f);
                             }
                           });
     return;

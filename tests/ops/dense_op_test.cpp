@@ -51,6 +51,7 @@ TEST(DenseOp, GivesTheUnfusedOpsBitsForwardAndBackward) {
   const std::vector<Case> cases = {{{1, 75}, {75, 75}, keras::DType::float32},  // the seed model at batch 1
                                    {{1, 75}, {75, 3}, keras::DType::float32},
                                    {{6, 20}, {20, 40}, keras::DType::float32},   // row loops
+                                   {{40, 20}, {20, 17}, keras::DType::float32},  // two blocks of rows
                                    {{40, 7}, {7, 3}, keras::DType::float32},     // short rows: the kernels
                                    {{2, 5, 6}, {6, 17}, keras::DType::float32},  // a sequence
                                    {{4, 6}, {6, 5}, keras::DType::float64}};
