@@ -5,6 +5,7 @@
 // matmul's kernel, the epilogue is add's and the activation's own loops (their f32_block,
 // tested equal to their kernels), and the gradient is built from their gradient rules.
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include "../backend/cpu/matmul.h"
@@ -30,10 +31,16 @@ const char* activation_op_name(std::int64_t activation) {
   return nullptr;
 }
 
-// The activation's op, or nullptr for a linear layer.
+// The activation's op, or nullptr for a linear layer. Looked up once: kernels run it on
+// every step, and a lookup by name costs as much as a small layer's epilogue.
 const OpDef* activation_op(const Attrs& attrs) {
-  const char* name = activation_op_name(attrs.i);
-  return name ? &find_op(name) : nullptr;
+  static const std::array<const OpDef*, 4> ops = [] {
+    std::array<const OpDef*, 4> found{};
+    for (std::int64_t code = 0; code < 4; ++code)
+      if (const char* name = activation_op_name(code)) found[static_cast<std::size_t>(code)] = &find_op(name);
+    return found;
+  }();
+  return ops[static_cast<std::size_t>(attrs.i)];
 }
 
 TensorSpec infer_dense(const std::vector<TensorSpec>& in, Attrs& attrs) {
