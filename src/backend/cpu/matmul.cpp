@@ -97,7 +97,12 @@ void gemm_strided(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t
 // Row-major leading dimensions: a stored (m,k) or (k,m), b stored (k,n) or (n,k).
 void gemm_blas(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, const float* b,
                float* c) {
-  gemm_strided(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, 0.0f, c, n);
+  const std::int64_t lda = ta ? m : k, ldb = tb ? k : n;
+  // A product too small to split that gemm_narrow takes (a Dense layer at batch 1): straight
+  // there, where the way through split_gemm costs ~10% of the product.
+  if (m * n * k < kParallelGemmWork && gemm_narrow_applies(ta, tb, m, n, k))
+    return gemm_narrow(ta, tb, m, n, k, a, lda, b, ldb, 0.0f, c, n);
+  gemm_strided(ta, tb, m, n, k, a, lda, b, ldb, 0.0f, c, n);
 }
 
 void gemm_blas(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const double* a, const double* b,
