@@ -61,6 +61,26 @@ TEST(Reduce, MeanMaxMinProd) {
   EXPECT_EQ(ops::prod(sample()).item(), 720.0);
 }
 
+// Short rows of the last axis take a loop of their own (no geometry); reducing the same
+// values down the first axis of the transpose takes the general kernel's column loop, which
+// adds in the same order: the bits must agree, for every row length up to the lane count.
+TEST(Reduce, ShortLastAxisRowsMatchTheGeneralKernel) {
+  for (std::int64_t n : {1, 2, 3, 10, 31, 32, 33})
+    for (std::int64_t rows : {1, 7}) {
+      const Tensor x = random::uniform({rows, n}, 0.5, 1.5, DType::float32, static_cast<std::uint64_t>(n + rows));
+      const Tensor xt = ops::transpose(x);
+      for (const char* op : {"sum", "mean", "prod"}) {
+        const std::string what = std::string(op) + " over rows of " + std::to_string(n);
+        Tensor fast, general;
+        if (std::string(op) == "sum") fast = ops::sum(x, -1), general = ops::sum(xt, 0);
+        else if (std::string(op) == "mean") fast = ops::mean(x, -1), general = ops::mean(xt, 0);
+        else fast = ops::prod(x, -1), general = ops::prod(xt, 0);
+        ASSERT_EQ(fast.shape(), Shape({rows})) << what;
+        EXPECT_EQ(fast.to_vector<float>(), general.to_vector<float>()) << what;
+      }
+    }
+}
+
 TEST(Reduce, VarAndStdArePopulation) {
   // Row [1,2,3]: mean 2, var 2/3.
   auto v = ops::var(sample(), 1).to_vector<float>();
