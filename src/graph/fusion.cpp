@@ -270,10 +270,10 @@ void run_fast(const FusedMember& m, const void* const* operands, float* out, std
   }
 }
 
+static_assert(std::is_trivially_destructible_v<KernelArgs>);  // run_block_range never destroys its copies
+
 // Elements [begin, end) of the group (begin a multiple of the block size). The kernel
 // arguments are copied onto the stack so that several threads can run blocks of one group.
-static_assert(std::is_trivially_destructible_v<KernelArgs>);
-
 void run_block_range(const FusedGroup& group, unsigned char* out, unsigned char* scratch, std::int64_t begin,
                      std::int64_t end) {
   const void* ptrs[kFuseMaxMembers][kFuseMaxOperands];
