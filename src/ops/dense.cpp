@@ -106,7 +106,11 @@ void epilogue(const KernelArgs& k, const OpDef* activation, std::int64_t rows, s
   const Shape& bias_shape = k.input_shapes[kBias];
   const Attrs none;
   const void* add_inputs[2] = {y, k.inputs[kBias]};
-  const Shape add_shapes[2] = {out_shape, bias_shape};
+  // Reused per thread: copy-assigning into them keeps their storage, so warm plans still
+  // allocate nothing here.
+  thread_local Shape add_shapes[2];
+  add_shapes[0] = out_shape;
+  add_shapes[1] = bias_shape;
   const DType dtypes[2] = {k.output_dtype, k.output_dtype};
   KernelArgs args{add_inputs, add_shapes, dtypes, 2, y, &out_shape, k.output_dtype, &none};
   add.kernel(args);
