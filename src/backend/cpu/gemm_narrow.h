@@ -3,8 +3,9 @@
 // AVX-512 (wide_isa.h; chosen at run time). Where it beats the BLAS (measured against
 // OpenBLAS 0.3.21's SkylakeX kernels, one thread): a single row (1 x 75 x 75: 0.15 vs 0.22 us;
 // a Dense layer at batch 1), outer products (75 x 75 x 1: 0.29 vs 0.48 us; the kernel
-// gradient at batch 1) and thin outputs over long rows (64 x 10 x 1600: 23 vs 40 us; a
-// classifier head). Also sums of a few outer products (k <= 4: 4096 x 75 x 3, the input
+// gradient at batch 1), one row times a contiguous b of 1-4 columns (1 x 3 x 75, read as
+// flat vectors) and thin outputs over long rows (64 x 10 x 1600: 23 vs 40 us; a classifier
+// head). Also sums of a few outer products (k <= 4: 4096 x 75 x 3, the input
 // gradient of a 3-unit layer) and, through the transposed product, a few columns of a
 // transposed operand over long sums (75 x 3 x 4096 with a transposed: the kernel gradient of
 // a 3-unit layer). On wider blocks of rows the BLAS's packed kernels are faster, so
