@@ -10,9 +10,9 @@
 //                     gradient, as Keras computes it.
 //   AdamNoDivide      the same loop without the square root and division: what reading and
 //                     writing the gradient, variable, m and v alone costs (~90 KB, more than L1).
-//   CompiledStep      keras.cpp's compiled training step (the plan fit() runs), for comparison.
 //
 //   build/bench/seed_step_floor_bench   (KERAS_NUM_THREADS=1 for one thread)
+// keras.cpp's compiled step of the same model is bench/seed_train_bench's BM_SeedTrainStep/1.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -20,11 +20,6 @@
 #include <vector>
 
 #include "backend/cpu/unary_math.h"  // keras.cpp's own tanh (std::tanh is a scalar libm call)
-#include "keras/backend/parallel.h"
-#include "keras/graph/autodiff.h"
-#include "keras/graph/function.h"
-#include "keras/ops/ops.h"
-#include "keras/training/optimizers.h"
 
 namespace {
 
@@ -153,41 +148,8 @@ void AdamUpdate(benchmark::State& state) {
 void AdamExact(benchmark::State& state) { AdamUpdate<true>(state); }
 void AdamNoDivide(benchmark::State& state) { AdamUpdate<false>(state); }
 
-// keras.cpp's compiled step of the same model (as bench/seed_train_bench.cpp traces it).
-void CompiledStep(benchmark::State& state) {
-  using keras::Tensor;
-  using keras::Variable;
-  namespace ops = keras::ops;
-  std::mt19937 rng(1);
-  auto tensor = [&](std::vector<std::int64_t> dims, float limit) {
-    const keras::Shape shape(dims);
-    return Tensor::from_vector(uniform(static_cast<std::size_t>(shape.num_elements()), limit, rng), shape);
-  };
-  Variable w1(tensor({kIn, kHidden}, 0.2f), "w1"), b1(ops::zeros({kHidden}), "b1");
-  Variable w2(tensor({kHidden, kNarrow}, 0.3f), "w2"), b2(ops::zeros({kNarrow}), "b2");
-  Variable w(Tensor::from_vector(std::vector<float>{0, 1, 2}, {1, kNarrow}), "w", /*trainable=*/false);
-  Variable w3(tensor({1, 1}, 1.0f), "w3"), b3(ops::zeros({1}), "b3");
-  keras::optimizers::Adam adam_optimizer(kRate);
-  const std::vector<Variable> trained{w1, b1, w2, b2, w3, b3};
-  adam_optimizer.build(trained);
-  keras::Function step([&](const std::vector<Tensor>& xy) {
-    const Tensor h1 = ops::tanh(ops::add(ops::matmul(xy[0], w1), b1));
-    const Tensor h2 = ops::tanh(ops::add(ops::matmul(h1, w2), b2));
-    const Tensor out = ops::add(ops::matmul(ops::prod(ops::multiply(h2, w), -1, true), w3), b3);
-    const Tensor loss = ops::mean(ops::square(ops::subtract(out, xy[1])));
-    adam_optimizer.apply(keras::gradients(loss, std::vector<Tensor>(trained.begin(), trained.end())));
-    return std::vector<Tensor>{loss};
-  });
-  const Tensor x = tensor({1, kIn}, 1.0f), y = tensor({1, 1}, 1.0f);
-  keras::Plan& plan = step.get_plan({x, y});
-  const void* inputs[] = {x.raw_data(), y.raw_data()};
-  for (auto _ : state) plan.run(inputs);
-  state.SetItemsProcessed(state.iterations());
-}
-
 }  // namespace
 
 BENCHMARK(HandWrittenStep);
 BENCHMARK(AdamExact);
 BENCHMARK(AdamNoDivide);
-BENCHMARK(CompiledStep);

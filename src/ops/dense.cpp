@@ -8,6 +8,7 @@
 #include <array>
 #include <string>
 
+#include "../backend/cpu/elementwise.h"
 #include "../backend/cpu/matmul.h"
 #include "dense_op.h"
 #include "families.h"
@@ -21,23 +22,15 @@ namespace cpu = backend::cpu;
 
 constexpr int kX = 0, kKernel = 1, kBias = 2;
 
-const char* activation_op_name(std::int64_t activation) {
-  switch (static_cast<detail::DenseActivation>(activation)) {
-    case detail::DenseActivation::relu: return "relu";
-    case detail::DenseActivation::tanh: return "tanh";
-    case detail::DenseActivation::sigmoid: return "sigmoid";
-    case detail::DenseActivation::linear: break;
-  }
-  return nullptr;
-}
+// The activations' op names, indexed by DenseActivation ("linear" runs no op).
+constexpr std::array<const char*, 4> kActivationNames = {"linear", "relu", "tanh", "sigmoid"};
 
 // The activation's op, or nullptr for a linear layer. Looked up once: kernels run it on
 // every step, and a lookup by name costs as much as a small layer's epilogue.
 const OpDef* activation_op(const Attrs& attrs) {
-  static const std::array<const OpDef*, 4> ops = [] {
-    std::array<const OpDef*, 4> found{};
-    for (std::int64_t code = 0; code < 4; ++code)
-      if (const char* name = activation_op_name(code)) found[static_cast<std::size_t>(code)] = &find_op(name);
+  static const std::array<const OpDef*, kActivationNames.size()> ops = [] {
+    std::array<const OpDef*, kActivationNames.size()> found{};
+    for (std::size_t code = 1; code < kActivationNames.size(); ++code) found[code] = &find_op(kActivationNames[code]);
     return found;
   }();
   return ops[static_cast<std::size_t>(attrs.i)];
@@ -84,7 +77,7 @@ void epilogue(const KernelArgs& k, const OpDef* activation, std::int64_t rows, s
     // The bias row by row, the activation over blocks of whole rows (its loop's remainder
     // once per block, not once per row), a block small enough to stay in L1 in between.
     const std::int64_t block_rows = std::max<std::int64_t>(1, kEpilogueBlock / units);
-    backend::parallel_for(rows, std::max<std::int64_t>(1, (std::int64_t{1} << 15) / units),
+    backend::parallel_for(rows, std::max<std::int64_t>(1, cpu::kElementwiseGrain / units),
                           [&](std::int64_t lo, std::int64_t hi) {
                             for (std::int64_t r0 = lo; r0 < hi; r0 += block_rows) {
                               const std::int64_t r1 = std::min(hi, r0 + block_rows);
@@ -168,10 +161,9 @@ Tensor dense(const Tensor& x, const Tensor& kernel, const Tensor& bias, DenseAct
 }
 
 std::optional<DenseActivation> dense_activation(const std::string& name) {
-  if (name == "linear" || name.empty()) return DenseActivation::linear;
-  if (name == "relu") return DenseActivation::relu;
-  if (name == "tanh") return DenseActivation::tanh;
-  if (name == "sigmoid") return DenseActivation::sigmoid;
+  if (name.empty()) return DenseActivation::linear;
+  for (std::size_t code = 0; code < kActivationNames.size(); ++code)
+    if (name == kActivationNames[code]) return static_cast<DenseActivation>(code);
   return std::nullopt;
 }
 

@@ -111,21 +111,6 @@ void with_in_out(const KernelArgs& k, F f) {
 
 template <template <typename, typename> class Red>
 void plain_reduce_kernel(const KernelArgs& k) {
-  const Shape& xs = k.input_shapes[0];
-  const std::vector<std::int64_t>& axes = k.attrs->ints;
-  if (k.input_dtypes[0] == DType::float32 && k.output_dtype == DType::float32 && axes.size() == 1 &&
-      axes[0] == xs.rank() - 1 && xs[-1] < cpu::kReduceLanes && xs[-1] > 0) {
-    // Short rows of the last axis (a (batch, 3) prod, a small model's mean): each row is
-    // reduce_view's short-row loop, run here without its geometry (same order, same bits).
-    const std::int64_t n = xs[-1], rows = xs.num_elements() / n;
-    const auto* x = static_cast<const float*>(k.inputs[0]);
-    auto* out = static_cast<float*>(k.output);
-    const Red<float, float> red{};
-    backend::parallel_for(rows, std::max<std::int64_t>(1, cpu::kReduceGrain / n), [&](std::int64_t lo, std::int64_t hi) {
-      for (std::int64_t o = lo; o < hi; ++o) out[o] = red.finish(cpu::reduce_run(red, x + o * n, n, o), n, o);
-    });
-    return;
-  }
   with_in_out(k, [&](auto in, auto out) {
     using T = decltype(in);
     using R = decltype(out);

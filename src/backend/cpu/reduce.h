@@ -361,6 +361,16 @@ void reduce_view(const ReduceView<T>& v, R* out, const Red& red) {
 
 template <typename T, typename R, typename Red>
 void reduce(const T* x, const Shape& xs, const std::vector<std::int64_t>& axes, R* out, const Red& red) {
+  const std::int64_t last = xs.rank() > 0 ? xs.dims().back() : 0;
+  if (axes.size() == 1 && axes[0] == xs.rank() - 1 && last > 0 && last < kReduceLanes) {
+    // Short rows of the last axis (a (batch, 3) product, a small model's mean): reduce_view's
+    // row loop without the geometry, which costs more than such rows (same order, same bits).
+    const std::int64_t rows = xs.num_elements() / last;
+    parallel_for(rows, std::max<std::int64_t>(1, kReduceGrain / last), [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t o = lo; o < hi; ++o) out[o] = red.finish(reduce_run(red, x + o * last, last, o), last, o);
+    });
+    return;
+  }
   reduce_view(make_reduce_view(x, xs, axes), out, red);
 }
 
